@@ -1,0 +1,207 @@
+/**
+ * @file config.c  Table-driven configuration, so that --help and parsing
+ *                 can never disagree.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/config.h"
+
+enum opt_type { OPT_STR, OPT_UINT };
+
+struct opt {
+	const char *flag; /* without the leading -- */
+	const char *env;
+	enum opt_type type;
+	size_t offset;
+	const char *def;
+	const char *help;
+};
+
+#define STR(f) OPT_STR, offsetof(struct config, f)
+#define UINT(f) OPT_UINT, offsetof(struct config, f)
+
+static const struct opt opts[] = {
+	{"http-listen", "TRUNKD_HTTP_LISTEN", STR(http_listen), "0.0.0.0:8080",
+	 "REST API address"},
+	{"metrics-listen", "TRUNKD_METRICS_LISTEN", STR(metrics_listen), "",
+	 "separate address for GET /metrics (empty: served on the API port)"},
+	{"sip-udp", "TRUNKD_SIP_UDP", STR(sip_udp_listen), "0.0.0.0:5060",
+	 "SIP over UDP (labs, load tests; empty: off)"},
+	{"sip-tcp", "TRUNKD_SIP_TCP", STR(sip_tcp_listen), "0.0.0.0:5060",
+	 "SIP over TCP (labs, load tests; empty: off)"},
+	{"sip-tls", "TRUNKD_SIP_TLS", STR(sip_tls_listen), "0.0.0.0:5061",
+	 "SIP over TLS (empty: off)"},
+	{"tls-cert", "TRUNKD_TLS_CERT", STR(tls_cert), "var/tls/cert.pem",
+	 "PEM certificate chain served on TLS"},
+	{"tls-key", "TRUNKD_TLS_KEY", STR(tls_key), "var/tls/key.pem",
+	 "PEM private key of --tls-cert"},
+	{"tls-ca", "TRUNKD_TLS_CA", STR(tls_ca),
+	 "/etc/ssl/certs/ca-certificates.crt",
+	 "CA bundle that verifies the servers trunkd connects to"},
+	{"database-url", "DATABASE_URL", STR(database_url), "",
+	 "PostgreSQL conninfo or URL (required)"},
+	{"migrations", "TRUNKD_MIGRATIONS", STR(migrations_dir),
+	 TRUNKD_SOURCE_DIR "/migrations", "directory of NNNN_name.sql files"},
+	{"public-ip", "TRUNKD_PUBLIC_IP", STR(public_ip), "",
+	 "address advertised for SIP and RTP (empty: the listening address)"},
+	{"sip-fqdn", "TRUNKD_SIP_FQDN", STR(sip_fqdn), "",
+	 "FQDN customers use for SIP signalling"},
+	{"region", "TRUNKD_REGION", STR(region), "local",
+	 "region name reported by /v1/sip/firewall-ips"},
+	{"server-secret", "TRUNKD_SERVER_SECRET", STR(server_secret), "",
+	 "secret that derives PBX passwords and encrypts stored credentials"},
+	{"log-level", "TRUNKD_LOG_LEVEL", STR(log_level), "info",
+	 "debug, info, warn or error"},
+	{"db-pool-size", "TRUNKD_DB_POOL_SIZE", UINT(db_pool_size), "4",
+	 "PostgreSQL connections"},
+	{"db-queue-max", "TRUNKD_DB_QUEUE_MAX", UINT(db_queue_max), "4096",
+	 "queries waiting for a connection before requests get 503"},
+	{"rtp-port-min", "TRUNKD_RTP_PORT_MIN", UINT(rtp_port_min), "10000",
+	 "first RTP port"},
+	{"rtp-port-max", "TRUNKD_RTP_PORT_MAX", UINT(rtp_port_max), "20000",
+	 "last RTP port"},
+	{"http-max-header", "TRUNKD_HTTP_MAX_HEADER", UINT(http_max_header),
+	 "16384", "bytes of request line and headers (431 above)"},
+	{"http-max-body", "TRUNKD_HTTP_MAX_BODY", UINT(http_max_body),
+	 "1048576", "bytes of request body (413 above)"},
+	{"http-idle-timeout", "TRUNKD_HTTP_IDLE_TIMEOUT",
+	 UINT(http_idle_timeout), "60", "seconds before an idle connection "
+	 "is closed"},
+	{"http-max-conns", "TRUNKD_HTTP_MAX_CONNS", UINT(http_max_conns),
+	 "10000", "concurrent HTTP connections"},
+	{"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
+	 "10", "seconds to drain calls and requests on SIGTERM"},
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static int opt_set(struct config *cfg, const struct opt *o, const char *val,
+		   const char *source)
+{
+	char *end;
+	unsigned long v;
+
+	if (o->type == OPT_STR) {
+		*(const char **)((char *)cfg + o->offset) = val;
+		return 0;
+	}
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || end == val || *end || v > UINT_MAX || val[0] == '-') {
+		fprintf(stderr, "trunkd: %s: '%s' is not a whole number\n",
+			source, val);
+		return EINVAL;
+	}
+	*(unsigned *)((char *)cfg + o->offset) = (unsigned)v;
+	return 0;
+}
+
+static const struct opt *opt_find(const char *flag, size_t len)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strlen(opts[i].flag) == len &&
+		    !strncmp(opts[i].flag, flag, len))
+			return &opts[i];
+	}
+	return NULL;
+}
+
+static int config_check(const struct config *cfg)
+{
+	if (cfg->rtp_port_min < 1024 || cfg->rtp_port_max > 65534 ||
+	    cfg->rtp_port_min + 2 > cfg->rtp_port_max) {
+		fprintf(stderr, "trunkd: RTP range %u-%u is not valid "
+				"(1024..65535, at least two ports)\n",
+			cfg->rtp_port_min, cfg->rtp_port_max);
+		return EINVAL;
+	}
+	if (!cfg->db_pool_size || !cfg->http_max_conns ||
+	    !cfg->http_max_header) {
+		fprintf(stderr, "trunkd: pool size, connection and header "
+				"limits must be above zero\n");
+		return EINVAL;
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, int argc, char *const argv[],
+		bool *helpp)
+{
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	*helpp = false;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		const char *env = getenv(opts[i].env);
+
+		err = opt_set(cfg, &opts[i], opts[i].def, opts[i].flag);
+		if (!err && env)
+			err = opt_set(cfg, &opts[i], env, opts[i].env);
+		if (err)
+			return err;
+	}
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *eq, *val;
+		const struct opt *o;
+		size_t len;
+
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			*helpp = true;
+			return 0;
+		}
+		if (strncmp(arg, "--", 2)) {
+			fprintf(stderr, "trunkd: unexpected argument '%s' "
+					"(see --help)\n", arg);
+			return EINVAL;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		len = eq ? (size_t)(eq - arg) : strlen(arg);
+		o = opt_find(arg, len);
+		if (!o) {
+			fprintf(stderr, "trunkd: unknown flag '--%.*s' "
+					"(see --help)\n", (int)len, arg);
+			return EINVAL;
+		}
+		if (eq) {
+			val = eq + 1;
+		}
+		else if (i + 1 < argc) {
+			val = argv[++i];
+		}
+		else {
+			fprintf(stderr, "trunkd: --%s needs a value\n",
+				o->flag);
+			return EINVAL;
+		}
+		err = opt_set(cfg, o, val, o->flag);
+		if (err)
+			return err;
+	}
+
+	return config_check(cfg);
+}
+
+void config_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [flags]             run the server\n"
+		"       %s admin COMMAND ...   manage organisations and keys "
+		"(%s admin --help)\n\n"
+		"Every flag can also be set by the environment variable shown;"
+		" a flag wins.\n\n",
+		prog, prog, prog);
+	for (size_t i = 0; i < NOPTS; i++) {
+		fprintf(f, "  --%-20s %-26s %s", opts[i].flag, opts[i].env,
+			opts[i].help);
+		if (opts[i].def[0])
+			fprintf(f, " [default: %s]", opts[i].def);
+		fputc('\n', f);
+	}
+	fprintf(f, "  --%-20s %-26s %s\n", "help", "", "this text");
+}
