@@ -17,7 +17,10 @@
 
 #include <uv.h>
 
-/* Bind libre to loop; also runs libre_init().  Returns 0 or an errno. */
+/*
+ * Bind libre to loop; also runs libre_init().  Returns 0 or an errno.  While
+ * attached, the loop stays alive (uv_run does not return by itself).
+ */
 int loop_re_attach(uv_loop_t *loop);
 
 /*

@@ -210,8 +210,9 @@ int loop_re_attach(uv_loop_t *loop)
 		goto out;
 
 	uv_prepare_init(loop, &be.prepare);
+	/* ref'd on purpose: while libre is attached the loop stays alive, so
+	 * a libre timer started outside any callback is never stranded */
 	uv_prepare_start(&be.prepare, on_prepare);
-	uv_unref((uv_handle_t *)&be.prepare);
 	uv_timer_init(loop, &be.timer);
 
 out:

@@ -1,0 +1,210 @@
+/**
+ * @file sip_server.c  libre SIP stack setup and out-of-dialog requests
+ *
+ * Until the call logic lands, every request is answered here: OPTIONS with
+ * our capabilities (the keep-alive and health probe every provider sends),
+ * INVITE with 404 (no number is routable yet), BYE/CANCEL with 481 (no
+ * dialog or transaction can exist), ACK silently, REGISTER/SUBSCRIBE/
+ * PUBLISH/MESSAGE with 405 (trunkd is not a registrar or presence server),
+ * anything else with 501.  libre adds the Server header to every reply.
+ */
+#include <string.h>
+#include <re.h>
+#include "core/log.h"
+#include "sip/sip_server.h"
+
+#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
+#define SIP_ACCEPT "application/sdp"
+#define SIP_SUPPORTED "replaces, timer"
+#define SIP_SOFTWARE "trunkd/" TRUNKD_VERSION
+
+struct sip_server {
+	struct sip *sip;          /* owned */
+	struct sip_lsnr *lsnr;    /* owned */
+	struct dnsc *dnsc;        /* owned, may be NULL */
+	struct tls *tls;          /* ref */
+	bool draining;
+};
+
+static void destructor(void *arg)
+{
+	struct sip_server *srv = arg;
+
+	srv->lsnr = mem_deref(srv->lsnr);
+	sip_close(srv->sip, true);
+	srv->sip = mem_deref(srv->sip);
+	srv->dnsc = mem_deref(srv->dnsc);
+	srv->tls = mem_deref(srv->tls);
+}
+
+static int reply_options(struct sip_server *srv, const struct sip_msg *msg)
+{
+	if (srv->draining)
+		return sip_replyf(srv->sip, msg, 503, "Service Unavailable",
+				  "Retry-After: 30\r\n"
+				  "Content-Length: 0\r\n\r\n");
+
+	return sip_replyf(srv->sip, msg, 200, "OK",
+			  "Allow: " SIP_ALLOW "\r\n"
+			  "Accept: " SIP_ACCEPT "\r\n"
+			  "Supported: " SIP_SUPPORTED "\r\n"
+			  "Content-Length: 0\r\n\r\n");
+}
+
+static bool method_is(const struct sip_msg *msg, const char *name)
+{
+	return 0 == pl_strcmp(&msg->met, name);
+}
+
+static bool on_request(const struct sip_msg *msg, void *arg)
+{
+	struct sip_server *srv = arg;
+	char callid[64];
+	int err = 0;
+
+	pl_strcpy(&msg->callid, callid, sizeof(callid));
+	log_debug("sip", callid, "%.*s %.*s from %s",
+		  (int)msg->met.l, msg->met.p, (int)msg->ruri.l, msg->ruri.p,
+		  sip_transp_name(msg->tp));
+
+	if (method_is(msg, "OPTIONS"))
+		err = reply_options(srv, msg);
+	else if (method_is(msg, "ACK"))
+		return true;
+	else if (method_is(msg, "INVITE") && srv->draining)
+		err = sip_replyf(srv->sip, msg, 503, "Service Unavailable",
+				 "Retry-After: 30\r\nContent-Length: 0\r\n\r\n");
+	else if (method_is(msg, "INVITE"))
+		err = sip_reply(srv->sip, msg, 404, "Not Found");
+	else if (method_is(msg, "BYE") || method_is(msg, "CANCEL"))
+		err = sip_reply(srv->sip, msg, 481,
+				"Call/Transaction Does Not Exist");
+	else if (method_is(msg, "REGISTER") || method_is(msg, "SUBSCRIBE") ||
+		 method_is(msg, "PUBLISH") || method_is(msg, "MESSAGE"))
+		err = sip_replyf(srv->sip, msg, 405, "Method Not Allowed",
+				 "Allow: " SIP_ALLOW "\r\n"
+				 "Content-Length: 0\r\n\r\n");
+	else
+		err = sip_replyf(srv->sip, msg, 501, "Not Implemented",
+				 "Allow: " SIP_ALLOW "\r\n"
+				 "Content-Length: 0\r\n\r\n");
+
+	if (err)
+		log_warn("sip", callid, "reply to %.*s failed: %s",
+			 (int)msg->met.l, msg->met.p, strerror(err));
+	return true;
+}
+
+static int transport_add(struct sip_server *srv, enum sip_transp tp,
+			 const char *listen)
+{
+	struct sa laddr;
+	int err;
+
+	if (!listen || !listen[0])
+		return 0;
+
+	err = sa_decode(&laddr, listen, strlen(listen));
+	if (err) {
+		log_error("sip", NULL, "bad %s listen address '%s'",
+			  sip_transp_name(tp), listen);
+		return err;
+	}
+
+	if (tp == SIP_TRANSP_TLS)
+		err = sip_transp_add(srv->sip, tp, &laddr, srv->tls);
+	else
+		err = sip_transp_add(srv->sip, tp, &laddr);
+	if (err) {
+		log_error("sip", NULL, "cannot listen on %s %s: %s",
+			  sip_transp_name(tp), listen, strerror(err));
+		return err;
+	}
+
+	log_info("sip", NULL, "listening on %s %s", sip_transp_name(tp),
+		 listen);
+	return 0;
+}
+
+/* The system resolvers, for outbound calls; none is not an error here. */
+static void dns_client_alloc(struct sip_server *srv)
+{
+	struct sa nsv[8];
+	uint32_t nsn = 8;
+	char domain[64];
+
+	if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn) {
+		log_warn("sip", NULL, "no DNS servers found: outbound SIP "
+				      "to host names will fail");
+		return;
+	}
+	if (dnsc_alloc(&srv->dnsc, NULL, nsv, nsn))
+		srv->dnsc = NULL;
+}
+
+int sip_server_alloc(struct sip_server **srvp,
+		     const struct sip_server_opts *opts)
+{
+	struct sip_server *srv;
+	int err;
+
+	srv = mem_zalloc(sizeof(*srv), destructor);
+	if (!srv)
+		return ENOMEM;
+
+	srv->tls = mem_ref(opts->tls);
+	dns_client_alloc(srv);
+
+	err = sip_alloc(&srv->sip, srv->dnsc, 32, 32, 32, SIP_SOFTWARE, NULL,
+			NULL);
+	if (err)
+		goto out;
+
+	err = sip_listen(&srv->lsnr, srv->sip, true, on_request, srv);
+	if (err)
+		goto out;
+
+	err = transport_add(srv, SIP_TRANSP_UDP, opts->udp_listen);
+	if (!err)
+		err = transport_add(srv, SIP_TRANSP_TCP, opts->tcp_listen);
+	if (!err && opts->tls_listen && opts->tls_listen[0]) {
+		if (!srv->tls) {
+			log_error("sip", NULL, "TLS listener without a "
+					       "certificate");
+			err = EINVAL;
+		}
+		else {
+			err = transport_add(srv, SIP_TRANSP_TLS,
+					    opts->tls_listen);
+		}
+	}
+
+out:
+	if (err)
+		mem_deref(srv);
+	else
+		*srvp = srv;
+	return err;
+}
+
+void sip_server_drain(struct sip_server *srv)
+{
+	srv->draining = true;
+}
+
+int sip_server_laddr(const struct sip_server *srv, const char *transport,
+		     struct sa *laddr)
+{
+	enum sip_transp tp;
+
+	if (!strcmp(transport, "udp"))
+		tp = SIP_TRANSP_UDP;
+	else if (!strcmp(transport, "tcp"))
+		tp = SIP_TRANSP_TCP;
+	else if (!strcmp(transport, "tls"))
+		tp = SIP_TRANSP_TLS;
+	else
+		return EINVAL;
+
+	return sip_transp_laddr(srv->sip, laddr, tp, NULL);
+}

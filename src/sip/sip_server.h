@@ -1,0 +1,36 @@
+/**
+ * @file sip_server.h  The SIP endpoint: libre's stack, its transports, and
+ *                     the answers to requests outside any dialog
+ *
+ * Ownership: sip_server_alloc() returns a mem object that owns libre's
+ * struct sip, its listeners and its DNS client; the struct tls passed in is
+ * mem_ref'd.  mem_deref() closes every transport (force), so call it only
+ * after sip_server_drain() has had its time.
+ */
+#ifndef TRUNKD_SIP_SIP_SERVER_H
+#define TRUNKD_SIP_SIP_SERVER_H
+
+#include <stdbool.h>
+
+struct sip_server;
+struct tls;
+struct sa;
+
+struct sip_server_opts {
+	const char *udp_listen; /* "host:port" or "" for none */
+	const char *tcp_listen;
+	const char *tls_listen;
+	struct tls *tls;        /* borrowed; required when tls_listen set */
+};
+
+int sip_server_alloc(struct sip_server **srvp,
+		     const struct sip_server_opts *opts);
+
+/* From now on OPTIONS and new calls get 503 (graceful stop). */
+void sip_server_drain(struct sip_server *srv);
+
+/* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
+int sip_server_laddr(const struct sip_server *srv, const char *transport,
+		     struct sa *laddr);
+
+#endif

@@ -1,0 +1,147 @@
+/** @file test_loop.c  libre's timers and sockets running on the libuv loop */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <string.h>
+#include <re.h>
+#include "loop/loop.h"
+
+static uv_loop_t loop;
+
+static int setup(void **state)
+{
+	(void)state;
+	uv_loop_init(&loop);
+	return loop_re_attach(&loop);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	loop_re_detach();
+	uv_run(&loop, UV_RUN_DEFAULT);
+	return uv_loop_close(&loop);
+}
+
+/* Run the loop until *done or ms elapse; a keep-alive timer bounds it. */
+static void run_until(const bool *done, uint64_t ms)
+{
+	uint64_t end = uv_now(&loop) + ms;
+
+	while (!*done && uv_now(&loop) < end)
+		uv_run(&loop, UV_RUN_ONCE);
+}
+
+static void on_tmr(void *arg)
+{
+	uint64_t *fired = arg;
+
+	*fired = tmr_jiffies();
+}
+
+static void timer_fires_in_order(void **state)
+{
+	struct tmr t1, t2;
+	uint64_t f1 = 0, f2 = 0, start = tmr_jiffies();
+	bool done = false;
+
+	(void)state;
+	tmr_init(&t1);
+	tmr_init(&t2);
+	tmr_start(&t2, 60, on_tmr, &f2);
+	tmr_start(&t1, 20, on_tmr, &f1);
+
+	while (!f2 && tmr_jiffies() - start < 2000)
+		uv_run(&loop, UV_RUN_ONCE);
+	(void)done;
+
+	assert_true(f1 != 0);
+	assert_true(f2 != 0);
+	assert_true(f1 <= f2);
+	assert_true(f1 - start >= 20);
+	assert_true(f2 - start >= 60);
+	assert_true(f2 - start < 1000);
+}
+
+static void on_cancelled(void *arg)
+{
+	bool *fired = arg;
+
+	*fired = true;
+}
+
+static void timer_cancel(void **state)
+{
+	struct tmr t, keep;
+	bool fired = false, kept = false;
+
+	(void)state;
+	tmr_init(&t);
+	tmr_init(&keep);
+	tmr_start(&t, 10, on_cancelled, &fired);
+	tmr_start(&keep, 50, on_cancelled, &kept);
+	tmr_cancel(&t);
+	run_until(&kept, 2000);
+	assert_true(kept);
+	assert_false(fired);
+}
+
+struct udp_rx {
+	char buf[64];
+	bool got;
+};
+
+static void on_udp(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	struct udp_rx *rx = arg;
+	size_t n = mbuf_get_left(mb);
+
+	(void)src;
+	if (n >= sizeof(rx->buf))
+		n = sizeof(rx->buf) - 1;
+	memcpy(rx->buf, mbuf_buf(mb), n);
+	rx->buf[n] = '\0';
+	rx->got = true;
+}
+
+static void udp_socket_receives(void **state)
+{
+	struct udp_sock *rxs = NULL, *txs = NULL;
+	struct udp_rx rx = {.got = false};
+	struct sa laddr, dst;
+	struct mbuf *mb;
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	assert_int_equal(udp_listen(&rxs, &laddr, on_udp, &rx), 0);
+	assert_int_equal(udp_local_get(rxs, &dst), 0);
+	assert_int_equal(udp_listen(&txs, NULL, NULL, NULL), 0);
+	assert_true(loop_re_fd_count() >= 1);
+
+	mb = mbuf_alloc(16);
+	mbuf_write_str(mb, "hello libuv");
+	mb->pos = 0;
+	assert_int_equal(udp_send(txs, &dst, mb), 0);
+	mem_deref(mb);
+
+	run_until(&rx.got, 2000);
+	assert_true(rx.got);
+	assert_string_equal(rx.buf, "hello libuv");
+
+	mem_deref(rxs);
+	mem_deref(txs);
+	assert_int_equal(loop_re_fd_count(), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(timer_fires_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(timer_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(udp_socket_receives, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
