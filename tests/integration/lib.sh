@@ -1,0 +1,126 @@
+# @file tests/integration/lib.sh  Shared by every t_*.sh: a fresh database, a
+# trunkd on free loopback ports, assertions, and a closing tally.
+# Needs (set by scripts/test and ctest): TRUNKD_BIN, TRUNKD_SRC,
+# TRUNKD_TEST_PG_RUN (socket dir of the throwaway cluster), TRUNKD_TEST_TLS_DIR.
+set -uo pipefail
+
+: "${TRUNKD_BIN:?run through ctest (scripts/test)}"
+: "${TRUNKD_TEST_PG_RUN:?run through scripts/test: it starts PostgreSQL}"
+
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "/tmp/trunkd-$T_NAME.XXXXXX")
+T_PASS=0
+T_FAIL=0
+T_PIDS=()
+
+log() { printf '[%s] %s\n' "$T_NAME" "$*"; }
+
+ok() { T_PASS=$((T_PASS + 1)); log "ok: $*"; }
+fail() { T_FAIL=$((T_FAIL + 1)); log "FAIL: $*"; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND exits 0
+check() {
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+# expect_match DESCRIPTION REGEX TEXT
+expect_match() {
+	if [[ $3 =~ $2 ]]; then ok "$1"; else fail "$1: '$3' does not match /$2/"; fi
+}
+
+# A port nobody listens on (TCP and UDP), in a range away from the defaults.
+free_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((30000 + RANDOM % 25000))
+		ss -Htuln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+	done
+	return 1
+}
+
+# db_create: a new empty database on the test cluster; sets DATABASE_URL
+db_create() {
+	local name="t_${T_NAME//[^a-z0-9]/_}_$$_$RANDOM"
+	psql -h "$TRUNKD_TEST_PG_RUN" -U postgres -d postgres -qc "CREATE DATABASE $name" >/dev/null ||
+		{ log "cannot create database"; exit 1; }
+	DATABASE_URL="host=$TRUNKD_TEST_PG_RUN user=postgres dbname=$name"
+	export DATABASE_URL
+}
+
+# trunkd_start [flags...]: start trunkd on fresh ports, wait until it answers
+# /healthz; sets HTTP, SIP_PORT, SIPS_PORT, TK_PID, TK_LOG
+trunkd_start() {
+	HTTP=$(free_port); SIP_PORT=$(free_port); SIPS_PORT=$(free_port)
+	local rtp=$(( (20000 + RANDOM % 20000) & ~1 ))
+	TK_LOG="$T_DIR/trunkd.log"
+	"$TRUNKD_BIN" --http-listen "127.0.0.1:$HTTP" \
+		--sip-udp "127.0.0.1:$SIP_PORT" --sip-tcp "127.0.0.1:$SIP_PORT" \
+		--sip-tls "127.0.0.1:$SIPS_PORT" \
+		--tls-cert "$TRUNKD_TEST_TLS_DIR/cert.pem" \
+		--tls-key "$TRUNKD_TEST_TLS_DIR/key.pem" \
+		--rtp-port-min $rtp --rtp-port-max $((rtp + 999)) \
+		--server-secret test-secret --log-level "${TK_LOG_LEVEL:-info}" \
+		"$@" >>"$TK_LOG" 2>&1 &
+	TK_PID=$!
+	T_PIDS+=("$TK_PID")
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
+		kill -0 "$TK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	log "trunkd did not start; its log:"; cat "$TK_LOG"
+	exit 1
+}
+
+# trunkd_stop: SIGTERM, and the exit status must be 0 within 15 s
+trunkd_stop() {
+	local rc
+	kill -TERM "$TK_PID" 2>/dev/null
+	for _ in $(seq 1 150); do
+		kill -0 "$TK_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$TK_PID" 2>/dev/null; then
+		fail "trunkd still running 15 s after SIGTERM"
+		kill -KILL "$TK_PID"
+	fi
+	wait "$TK_PID"; rc=$?
+	expect_eq "trunkd exits 0 after SIGTERM" 0 "$rc"
+}
+
+# api METHOD PATH [curl args...]: prints "STATUS BODY"
+api() {
+	local method=$1 path=$2; shift 2
+	curl -s -o "$T_DIR/body" -w '%{http_code}' -X "$method" \
+		"http://127.0.0.1:$HTTP$path" "$@" >"$T_DIR/status"
+	printf '%s %s' "$(cat "$T_DIR/status")" "$(cat "$T_DIR/body")"
+}
+
+# admin ARGS...: trunkd admin against this test's database
+admin() { "$TRUNKD_BIN" admin "$@"; }
+
+# new_key [--sip]: an org and a key; sets ORG and KEY
+new_key() {
+	local out
+	out=$(admin org create --name "org-$RANDOM" "$@") || { log "org create failed"; exit 1; }
+	ORG=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' <<<"$out")
+	out=$(admin key create --org "$ORG") || { log "key create failed"; exit 1; }
+	KEY=$(sed -n 's/.*"key": *"\([^"]*\)".*/\1/p' <<<"$out")
+}
+
+finish() {
+	local pid
+	for pid in "${T_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	if [ "$T_FAIL" -ne 0 ] && [ -n "${TK_LOG:-}" ] && [ -f "$TK_LOG" ]; then
+		log "trunkd log (last 40 lines):"; tail -40 "$TK_LOG"
+	fi
+	echo "$T_NAME: $T_PASS passed, $T_FAIL failed"
+	rm -rf "$T_DIR"
+	[ "$T_FAIL" -eq 0 ] && [ "$T_PASS" -gt 0 ]
+}
