@@ -1,39 +1,194 @@
-/** @file main.c  trunkd: argument parsing, wiring, start and graceful stop */
+/**
+ * @file main.c  trunkd: argument parsing, wiring, start and graceful stop
+ *
+ * Start: config → logging → migrations (blocking, before the loop) → TLS →
+ * store pool → SIP transports → HTTP API → uv_run.
+ * Stop (SIGTERM/SIGINT): SIP answers 503 to new work, HTTP stops accepting
+ * and finishes what is in flight; when it is idle, or after
+ * --shutdown-timeout, every object is freed, the loop runs out of handles
+ * and uv_loop_close() must return 0.
+ */
 #include <stdio.h>
 #include <string.h>
-#include <re.h>
+#include <libpq-fe.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include <uv.h>
+#include "admin.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "http/api.h"
+#include "http/http.h"
 #include "loop/loop.h"
+#include "loop/tls.h"
+#include "sip/sip_server.h"
+#include "store/migrate.h"
+#include "store/store.h"
+
+struct app {
+	struct config cfg;
+	uv_loop_t loop;
+	struct tls *tls;          /* owned */
+	struct store *store;      /* owned */
+	struct sip_server *sip;   /* owned */
+	struct api *api;          /* owned */
+	uv_timer_t stop_timer;    /* bounds the graceful stop */
+	bool released;
+};
+
+static void app_release(struct app *app)
+{
+	if (app->released)
+		return;
+	app->released = true;
+	app->api = mem_deref(app->api);
+	app->sip = mem_deref(app->sip);
+	if (app->store)
+		store_close(app->store);
+	app->store = mem_deref(app->store);
+	app->tls = mem_deref(app->tls);
+	loop_signals_stop();
+	loop_re_detach();
+}
+
+static void on_drained(void *arg)
+{
+	struct app *app = arg;
+
+	log_info("main", NULL, "requests drained; closing");
+	uv_timer_stop(&app->stop_timer);
+	uv_close((uv_handle_t *)&app->stop_timer, NULL);
+	app_release(app);
+}
+
+static void on_stop_timeout(uv_timer_t *t)
+{
+	log_warn("main", NULL, "shutdown timeout: closing what remains");
+	on_drained(t->data);
+}
 
 static void on_stop(int signum, void *arg)
 {
+	struct app *app = arg;
+
 	(void)signum;
-	(void)arg;
+	sip_server_drain(app->sip);
+	uv_timer_init(&app->loop, &app->stop_timer);
+	app->stop_timer.data = app;
+	uv_timer_start(&app->stop_timer, on_stop_timeout,
+		       app->cfg.shutdown_timeout * 1000ULL, 0);
+	http_server_drain(api_http(app->api), on_drained, app);
+}
+
+/* Blocking on purpose: nothing else runs yet. */
+static int migrate(const struct config *cfg)
+{
+	PGconn *pg = PQconnectdb(cfg->database_url);
+	int err;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		log_error("main", NULL, "cannot reach PostgreSQL: %s",
+			  PQerrorMessage(pg));
+		PQfinish(pg);
+		return 1;
+	}
+	PQclear(PQexec(pg, "SET client_min_messages = warning"));
+	err = migrate_run(pg, cfg->migrations_dir);
+	PQfinish(pg);
+	return err;
+}
+
+static int app_start(struct app *app)
+{
+	const struct config *cfg = &app->cfg;
+	struct tls_opts topts = {
+		.cert_file = cfg->tls_cert,
+		.key_file = cfg->tls_key,
+		.ca_file = cfg->tls_ca,
+		.verify_peer = true,
+	};
+	struct sip_server_opts sopts = {
+		.udp_listen = cfg->sip_udp_listen,
+		.tcp_listen = cfg->sip_tcp_listen,
+		.tls_listen = cfg->sip_tls_listen,
+	};
+	int err;
+
+	if (cfg->sip_tls_listen[0]) {
+		err = tls_ctx_alloc(&app->tls, &topts);
+		if (err)
+			return err;
+	}
+	sopts.tls = app->tls;
+	err = store_alloc(&app->store, &app->loop, cfg->database_url,
+			  cfg->db_pool_size, cfg->db_queue_max);
+	if (err)
+		return err;
+	err = sip_server_alloc(&app->sip, &sopts);
+	if (err)
+		return err;
+	err = api_alloc(&app->api, &app->loop, cfg, app->store);
+	if (err)
+		return err;
+	return loop_signals_start(&app->loop, on_stop, app);
 }
 
 int main(int argc, char *argv[])
 {
-	struct config cfg;
+	static struct app app;
+	enum log_level level;
 	bool help;
-	uv_loop_t loop;
-	int err;
+	int err, rc;
 
-	err = config_load(&cfg, argc, argv, &help);
+	if (argc > 1 && !strcmp(argv[1], "admin")) {
+		if (config_load(&app.cfg, 1, argv, &help))
+			return 2;
+		return admin_main(&app.cfg, argc - 1, argv + 1);
+	}
+
+	err = config_load(&app.cfg, argc, argv, &help);
 	if (help) {
 		config_usage(stdout, "trunkd");
 		return 0;
 	}
 	if (err)
 		return 2;
+	if (log_level_parse(&level, app.cfg.log_level)) {
+		fprintf(stderr, "trunkd: unknown log level '%s'\n",
+			app.cfg.log_level);
+		return 2;
+	}
+	log_level_set(level);
+	if (!app.cfg.database_url[0]) {
+		fprintf(stderr, "trunkd: DATABASE_URL (or --database-url) is "
+				"required; scripts/run sets up a local one\n");
+		return 2;
+	}
+	if (!app.cfg.server_secret[0])
+		log_warn("main", NULL, "no --server-secret: derived passwords "
+				       "and stored credentials are not "
+				       "protected");
 
-	uv_loop_init(&loop);
-	err = loop_re_attach(&loop);
-	if (err)
+	if (migrate(&app.cfg))
 		return 1;
-	loop_signals_start(&loop, on_stop, NULL);
-	loop_signals_stop();
-	loop_re_detach();
-	uv_run(&loop, UV_RUN_DEFAULT);
-	return uv_loop_close(&loop) ? 1 : 0;
+
+	uv_loop_init(&app.loop);
+	err = loop_re_attach(&app.loop);
+	if (!err)
+		err = app_start(&app);
+	if (err) {
+		log_error("main", NULL, "start-up failed: %s", strerror(err));
+		app_release(&app);
+		uv_run(&app.loop, UV_RUN_DEFAULT);
+		uv_loop_close(&app.loop);
+		return 1;
+	}
+	log_info("main", NULL, "trunkd " TRUNKD_VERSION " running");
+	uv_run(&app.loop, UV_RUN_DEFAULT);
+	rc = uv_loop_close(&app.loop);
+	if (rc)
+		log_error("main", NULL, "handles left open at exit: %s",
+			  uv_strerror(rc));
+	log_info("main", NULL, "stopped");
+	return rc ? 1 : 0;
 }

@@ -70,7 +70,7 @@ trunkd_start() {
 	TK_PID=$!
 	T_PIDS+=("$TK_PID")
 	for _ in $(seq 1 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
+		curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
 		kill -0 "$TK_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -97,7 +97,7 @@ trunkd_stop() {
 # api METHOD PATH [curl args...]: prints "STATUS BODY"
 api() {
 	local method=$1 path=$2; shift 2
-	curl -s -o "$T_DIR/body" -w '%{http_code}' -X "$method" \
+	curl -s --max-time 10 -o "$T_DIR/body" -w '%{http_code}' -X "$method" \
 		"http://127.0.0.1:$HTTP$path" "$@" >"$T_DIR/status"
 	printf '%s %s' "$(cat "$T_DIR/status")" "$(cat "$T_DIR/body")"
 }
@@ -109,9 +109,9 @@ admin() { "$TRUNKD_BIN" admin "$@"; }
 new_key() {
 	local out
 	out=$(admin org create --name "org-$RANDOM" "$@") || { log "org create failed"; exit 1; }
-	ORG=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' <<<"$out")
+	ORG=$(sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 	out=$(admin key create --org "$ORG") || { log "key create failed"; exit 1; }
-	KEY=$(sed -n 's/.*"key": *"\([^"]*\)".*/\1/p' <<<"$out")
+	KEY=$(sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 }
 
 finish() {

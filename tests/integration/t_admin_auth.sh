@@ -5,11 +5,11 @@
 
 db_create
 out=$(admin org create --name acme --sip)
-expect_match "admin org create prints the org as JSON" '"name": *"acme"' "$out"
-ORG=$(sed -n 's/.*"id": *"\([^"]*\)".*/\1/p' <<<"$out")
+expect_match "admin org create prints the org as JSON" '"name" *: *"acme"' "$out"
+ORG=$(sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 out=$(admin key create --org "$ORG")
-expect_match "admin key create prints the key once" '"key": *"tk_' "$out"
-KEY=$(sed -n 's/.*"key": *"\([^"]*\)".*/\1/p' <<<"$out")
+expect_match "admin key create prints the key once" '"key" *: *"tk_' "$out"
+KEY=$(sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 hash=$(psql "$DATABASE_URL" -qAtc "SELECT count(*) FROM api_keys WHERE key_hash = encode(sha256('$KEY'::bytea), 'hex')")
 expect_eq "only the SHA-256 of the key is stored" 1 "$hash"
 clear=$(psql "$DATABASE_URL" -qAtc "SELECT count(*) FROM api_keys WHERE key_hash = '$KEY' OR prefix = '$KEY'")
@@ -20,7 +20,7 @@ check "admin with a bad command fails" bash -c "! $TRUNKD_BIN admin frobnicate >
 
 trunkd_start
 r=$(api GET /v1/org -H "Authorization: Bearer $KEY")
-expect_match "Bearer key authenticates" '^200 .*"id": *"'"$ORG"'"' "$r"
+expect_match "Bearer key authenticates" '^200 .*"id" *: *"'"$ORG"'"' "$r"
 r=$(api GET /v1/org -H "authorization: $KEY")
 expect_match "bare authorization key authenticates" '^200 .*"sip": *true' "$r"
 r=$(api GET /v1/org -H "Authorization: Bearer tk_wrong")

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# @file bench/http.sh  REST throughput with wrk (keep-alive), trunkd pinned to
+# one core and wrk on the other.  Prints req/s and latency for each route.
+#   bench/http.sh [seconds]      (default 10 s per route)
+# Bounded: each wrk run lasts the given seconds; trunkd and PostgreSQL are
+# stopped at the end.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/common.sh"
+secs=${1:-10}
+install_deps wrk
+BUILD_TYPE=Release build "$TOP/build-release"
+tls_pair "$TOP/var/tls"
+pgdir="$TOP/var/bench-pg"
+url=$(PG_FSYNC=off pg_up "$pgdir")
+trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
+export DATABASE_URL=$url
+bin="$TOP/build-release/trunkd"
+org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
+key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
+port=18080
+taskset -c 0 "$bin" --http-listen 127.0.0.1:$port --sip-udp "" --sip-tcp "" \
+	--sip-tls "" --log-level warn --tls-cert "$TOP/var/tls/cert.pem" \
+	--tls-key "$TOP/var/tls/key.pem" &
+pid=$!
+for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+
+run() {
+	local name=$1; shift
+	say "$name ($secs s, 2 threads, 64 connections, trunkd on core 0)"
+	taskset -c 1 wrk -t2 -c64 -d"${secs}s" --latency "$@" | tee /dev/stderr |
+		awk -v n="$name" '/Requests\/sec/{print n": "$2" req/s"}'
+}
+run "GET /healthz" "http://127.0.0.1:$port/healthz"
+run "GET /v1/org (authenticated)" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/org"

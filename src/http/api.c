@@ -1,0 +1,178 @@
+/**
+ * @file api.c  The route table and the small routes: health, whoami, metrics
+ */
+#include <errno.h>
+#include <string.h>
+#include "http/api_int.h"
+#include <re_fmt.h>
+#include <re_mbuf.h>
+#include "core/config.h"
+#include "core/log.h"
+#include "loop/loop.h"
+#include "store/store.h"
+
+void api_reply_store_error(struct http_req *req, int err)
+{
+	switch (err) {
+	case ENOTCONN:
+		http_reply_error(req, 503, "DATABASE_UNAVAILABLE",
+				 "the database is unreachable; retry shortly");
+		break;
+	case EBUSY:
+		http_reply_error(req, 503, "OVERLOADED",
+				 "too many requests are waiting for the "
+				 "database; retry shortly");
+		break;
+	case ECANCELED:
+		http_reply_error(req, 503, "SHUTTING_DOWN",
+				 "the server is stopping");
+		break;
+	default:
+		http_reply_error(req, 500, "INTERNAL",
+				 "database error (request %s)",
+				 http_req_id(req));
+		break;
+	}
+}
+
+struct health_q {
+	struct http_req *req; /* ref */
+};
+
+static void health_destructor(void *arg)
+{
+	struct health_q *hq = arg;
+
+	mem_deref(hq->req);
+}
+
+static void on_health(int err, const PGresult *res, void *arg)
+{
+	struct health_q *hq = arg;
+
+	(void)res;
+	if (err)
+		http_reply_error(hq->req, 503, "DATABASE_UNAVAILABLE",
+				 "the database is unreachable");
+	else
+		http_reply_data(hq->req, 200,
+				json_pack("{s:s, s:s, s:s}", "status", "ok",
+					  "database", "up", "version",
+					  TRUNKD_VERSION));
+	mem_deref(hq);
+}
+
+/* GET /healthz: a real round trip to PostgreSQL, not a cached flag */
+static void healthz_h(struct http_req *req, void *arg)
+{
+	struct api *api = arg;
+	struct health_q *hq = mem_zalloc(sizeof(*hq), health_destructor);
+	int err;
+
+	if (!hq) {
+		http_reply_error(req, 500, "INTERNAL", "out of memory");
+		return;
+	}
+	hq->req = mem_ref(req);
+	err = store_query(api->store, "SELECT 1", 0, NULL, on_health, hq);
+	if (err) {
+		mem_deref(hq);
+		http_reply_error(req, 503, "DATABASE_UNAVAILABLE",
+				 "the database is unreachable");
+	}
+}
+
+/* GET /v1/org: who the key belongs to */
+static void org_h(struct http_req *req, void *arg)
+{
+	const struct principal *p = api_principal(req);
+
+	(void)arg;
+	http_reply_data(req, 200,
+			json_pack("{s:s, s:s, s:{s:b}}", "id", p->org_id,
+				  "name", p->org_name, "entitlements", "sip",
+				  p->sip));
+}
+
+static void metrics_h(struct http_req *req, void *arg)
+{
+	struct api *api = arg;
+	struct store_stats st;
+	struct mbuf *mb = mbuf_alloc(4096);
+
+	if (!mb) {
+		http_reply_error(req, 500, "INTERNAL", "out of memory");
+		return;
+	}
+	store_stats(api->store, &st);
+	http_server_metrics(api->http, mb);
+	mbuf_printf(mb,
+		    "trunkd_db_connections_up %u\n"
+		    "trunkd_db_connections_busy %u\n"
+		    "trunkd_db_queue_length %u\n"
+		    "trunkd_db_queries_total %llu\n"
+		    "trunkd_db_errors_total %llu\n"
+		    "trunkd_sip_fds_watched %u\n",
+		    st.conns_up, st.conns_busy, st.queued, st.queries,
+		    st.errors, loop_re_fd_count());
+	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf,
+		       mb->end, NULL);
+	mem_deref(mb);
+}
+
+static const struct http_route routes[] = {
+	{"GET", "/healthz", healthz_h, 0},
+	{"GET", "/metrics", metrics_h, 0},
+	{"GET", "/v1/org", org_h, ROUTE_AUTH},
+};
+
+static void api_destructor(void *arg)
+{
+	struct api *api = arg;
+
+	api->http = mem_deref(api->http);
+	hash_flush(api->keys);
+	api->keys = mem_deref(api->keys);
+	api->store = mem_deref(api->store);
+}
+
+int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
+	      struct store *store)
+{
+	struct http_limits lim = {
+		.max_header = cfg->http_max_header,
+		.max_body = cfg->http_max_body,
+		.idle_timeout_s = cfg->http_idle_timeout,
+		.max_conns = cfg->http_max_conns,
+	};
+	struct api *api;
+	int err;
+
+	api = mem_zalloc(sizeof(*api), api_destructor);
+	if (!api)
+		return ENOMEM;
+	api->loop = loop;
+	api->cfg = cfg;
+	api->store = mem_ref(store);
+	err = api_auth_init(api);
+	if (err)
+		goto out;
+	err = http_server_alloc(&api->http, loop, cfg->http_listen, &lim,
+				routes, sizeof(routes) / sizeof(routes[0]),
+				api);
+	if (err)
+		goto out;
+	http_server_set_auth(api->http, api_auth_h);
+
+out:
+	if (err)
+		mem_deref(api);
+	else
+		*apip = api;
+	return err;
+}
+
+struct http_server *api_http(const struct api *api)
+{
+	return api->http;
+}

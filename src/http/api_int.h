@@ -1,0 +1,43 @@
+/**
+ * @file api_int.h  What the api_*.c handlers share
+ */
+#ifndef TRUNKD_HTTP_API_INT_H
+#define TRUNKD_HTTP_API_INT_H
+
+#include <stdbool.h>
+#include <re_types.h>
+#include <re_mem.h>
+#include <re_list.h>
+#include <re_hash.h>
+#include "http/api.h"
+#include "http/http.h"
+
+struct principal {
+	char org_id[40];
+	char org_name[201];
+	bool sip;
+};
+
+struct api {
+	uv_loop_t *loop;                /* borrowed */
+	const struct config *cfg;       /* borrowed */
+	struct store *store;            /* ref */
+	struct http_server *http;       /* owned */
+	struct hash *keys;              /* owned: key hash -> struct keyent */
+	unsigned nkeys;
+};
+
+/* the authenticated caller (set by api_auth before ROUTE_AUTH handlers) */
+static inline const struct principal *api_principal(struct http_req *req)
+{
+	return http_req_principal(req);
+}
+
+void api_auth_h(struct http_req *req, void *arg);
+void api_auth_flush(struct api *api);
+int api_auth_init(struct api *api);
+
+/* 503 for a store_query() that could not start */
+void api_reply_store_error(struct http_req *req, int err);
+
+#endif
