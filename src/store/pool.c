@@ -154,6 +154,9 @@ static void conn_down(struct conn *c, const char *why)
 	struct store *st = c->st;
 	bool was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
 
+	/* why may point into c->pg: report before PQfinish() frees it */
+	if (was_up || st->was_up)
+		log_warn("store", NULL, "connection lost: %s", why);
 	poll_detach(c);
 	if (c->pg) {
 		PQfinish(c->pg);
@@ -170,8 +173,6 @@ static void conn_down(struct conn *c, const char *why)
 		c->q = NULL;
 		query_finish(q, ENOTCONN, NULL);
 	}
-	if (was_up || st->was_up)
-		log_warn("store", NULL, "connection lost: %s", why);
 	if (!conns_up(st)) {
 		st->was_up = false;
 		fail_queue(st, ENOTCONN);

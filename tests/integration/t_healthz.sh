@@ -13,7 +13,7 @@ pg_start() {
 	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w -t 30 \
 		-o "-c listen_addresses= -k $PGDIR/run -c fsync=off" start >/dev/null
 }
-pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null; }
+pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1; }
 pg_start || { fail "PostgreSQL start"; finish; exit 1; }
 trap pg_stop EXIT
 export DATABASE_URL="host=$PGDIR/run user=postgres dbname=postgres"
@@ -41,4 +41,6 @@ done
 expect_match "healthz is 200 again after PostgreSQL returns" '^200 ' "$r"
 
 trunkd_stop
+pg_stop
+trap - EXIT
 finish
