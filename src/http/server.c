@@ -182,11 +182,11 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		llhttp_resume(&conn->parser);
 		return;
 	}
-	if (e == HPE_USER) {
-		/* a bound was hit (answer queued) or memory ran out */
-		if (!conn->close_when_flushed)
-			conn_fail(conn, 500, "INTERNAL",
-				  "the request could not be processed");
+	if (conn->close_when_flushed)
+		return; /* a bound was hit: its answer is queued */
+	if (e == HPE_USER || e == HPE_CB_HEADERS_COMPLETE) {
+		conn_fail(conn, 500, "INTERNAL",
+			  "the request could not be processed");
 		return;
 	}
 	if (e != HPE_OK) {
