@@ -57,6 +57,24 @@ static PGresult *run(PGconn *pg, const char *sql, int n,
 	return r;
 }
 
+/* Print the one JSON row of r (consumed); none means the org was unknown */
+static int print_org_row(PGresult *r, const char *org)
+{
+	int rc = 0;
+
+	if (!r)
+		return 1;
+	if (PQntuples(r) != 1) {
+		fprintf(stderr, "trunkd admin: no organisation %s\n", org);
+		rc = 1;
+	}
+	else {
+		printf("%s\n", PQgetvalue(r, 0, 0));
+	}
+	PQclear(r);
+	return rc;
+}
+
 static void notify_change(PGconn *pg)
 {
 	PQclear(PQexec(pg, "NOTIFY " ORGS_CHANGED_CHANNEL));
@@ -124,15 +142,8 @@ static int org_entitle(PGconn *pg, int argc, char *argv[])
 		"(org_id, name) DO UPDATE SET enabled = excluded.enabled, "
 		"updated_at = now() RETURNING json_build_object('id', org_id,"
 		" 'sip', enabled)", 2, params);
-	if (!r)
+	if (print_org_row(r, org))
 		return 1;
-	if (PQntuples(r) != 1) {
-		fprintf(stderr, "trunkd admin: no organisation %s\n", org);
-		PQclear(r);
-		return 1;
-	}
-	printf("%s\n", PQgetvalue(r, 0, 0));
-	PQclear(r);
 	notify_change(pg);
 	return 0;
 }
@@ -161,16 +172,7 @@ static int key_create(PGconn *pg, int argc, char *argv[])
 		"$2, $3 FROM orgs WHERE id::text = $1 RETURNING "
 		"json_build_object('key', $4::text, 'org_id', org_id, "
 		"'prefix', prefix)", 4, params);
-	if (!r)
-		return 1;
-	if (PQntuples(r) != 1) {
-		fprintf(stderr, "trunkd admin: no organisation %s\n", org);
-		PQclear(r);
-		return 1;
-	}
-	printf("%s\n", PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return 0;
+	return print_org_row(r, org);
 }
 
 static int key_revoke(PGconn *pg, int argc, char *argv[])

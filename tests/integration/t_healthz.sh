@@ -22,22 +22,22 @@ trunkd_start
 r=$(api GET /healthz)
 expect_match "healthz is 200 with the database up" '^200 .*"database": *"up"' "$r"
 
+# healthz_until CODE: poll /healthz (up to 10 s) until it answers CODE
+healthz_until() {
+	for _ in $(seq 1 100); do
+		r=$(api GET /healthz)
+		[ "${r%% *}" = "$1" ] && return
+		sleep 0.1
+	done
+}
+
 pg_stop
-code=503
-for _ in $(seq 1 50); do
-	r=$(api GET /healthz)
-	[ "${r%% *}" = 503 ] && break
-	sleep 0.1
-done
+healthz_until 503
 expect_match "healthz is 503 with the database down" '^503 .*DATABASE_UNAVAILABLE' "$r"
 check "trunkd keeps running without its database" kill -0 "$TK_PID"
 
 pg_start || fail "PostgreSQL restart"
-for _ in $(seq 1 100); do
-	r=$(api GET /healthz)
-	[ "${r%% *}" = 200 ] && break
-	sleep 0.1
-done
+healthz_until 200
 expect_match "healthz is 200 again after PostgreSQL returns" '^200 ' "$r"
 
 trunkd_stop
