@@ -12,11 +12,12 @@ BUILD_TYPE=Release build "$TOP/build-release"
 tls_pair "$TOP/var/tls"
 pgdir="$TOP/var/bench-pg"
 url=$(PG_FSYNC=off pg_up "$pgdir")
+pid=
 trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
 export DATABASE_URL=$url
 bin="$TOP/build-release/trunkd"
-org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id": *"\([^"]*\)".*/\1/p')
-key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
+org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
+key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
 port=18080
 taskset -c 0 "$bin" --http-listen 127.0.0.1:$port --sip-udp "" --sip-tcp "" \
 	--sip-tls "" --log-level warn --tls-cert "$TOP/var/tls/cert.pem" \
@@ -27,8 +28,11 @@ for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" 
 run() {
 	local name=$1; shift
 	say "$name ($secs s, 2 threads, 64 connections, trunkd on core 0)"
-	taskset -c 1 wrk -t2 -c64 -d"${secs}s" --latency "$@" | tee /dev/stderr |
-		awk -v n="$name" '/Requests\/sec/{print n": "$2" req/s"}'
+	local out
+	out=$(taskset -c 1 wrk -t2 -c64 -d"${secs}s" --latency "$@")
+	printf '%s\n' "$out" >&2
+	awk -v n="$name" '/Requests\/sec/{r=$2} / 50%/{p50=$2} / 99%/{p99=$2}
+		END{print n": "r" req/s, p50 "p50", p99 "p99}' <<<"$out"
 }
 run "GET /healthz" "http://127.0.0.1:$port/healthz"
 run "GET /v1/org (authenticated)" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/org"
