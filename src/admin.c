@@ -16,12 +16,12 @@
 #include "store/orgs.h"
 
 static const char usage[] =
-	"usage: trunkd admin org create --name NAME [--sip]\n"
-	"       trunkd admin org list\n"
-	"       trunkd admin org entitle --org ID --sip on|off\n"
-	"       trunkd admin key create --org ID\n"
-	"       trunkd admin key revoke --prefix PREFIX\n"
-	"Uses DATABASE_URL / --database-url like the server. Prints JSON.\n";
+    "usage: trunkd admin org create --name NAME [--sip]\n"
+    "       trunkd admin org list\n"
+    "       trunkd admin org entitle --org ID --sip on|off\n"
+    "       trunkd admin key create --org ID\n"
+    "       trunkd admin key revoke --prefix PREFIX\n"
+    "Uses DATABASE_URL / --database-url like the server. Prints JSON.\n";
 
 /* --name value lookup in argv; NULL if absent */
 static const char *arg_value(int argc, char *argv[], const char *flag)
@@ -67,8 +67,7 @@ static int print_org_row(PGresult *r, const char *org)
 	if (PQntuples(r) != 1) {
 		fprintf(stderr, "trunkd admin: no organisation %s\n", org);
 		rc = 1;
-	}
-	else {
+	} else {
 		printf("%s\n", PQgetvalue(r, 0, 0));
 	}
 	PQclear(r);
@@ -97,7 +96,8 @@ static int org_create(PGconn *pg, int argc, char *argv[])
 		" name), e AS (INSERT INTO entitlements (org_id, name, "
 		"enabled) SELECT id, 'sip', $2::boolean FROM o) "
 		"SELECT json_build_object('id', id, 'name', name, 'sip', "
-		"$2::boolean) FROM o", 2, params);
+		"$2::boolean) FROM o",
+		2, params);
 	if (!r)
 		return 1;
 	printf("%s\n", PQgetvalue(r, 0, 0));
@@ -113,7 +113,8 @@ static int org_list(PGconn *pg)
 			  "false), 'created_at', o.created_at) ORDER BY "
 			  "o.created_at), '[]') FROM orgs o LEFT JOIN "
 			  "entitlements e ON e.org_id = o.id AND e.name = "
-			  "'sip'", 0, NULL);
+			  "'sip'",
+			  0, NULL);
 
 	if (!r)
 		return 1;
@@ -141,7 +142,8 @@ static int org_entitle(PGconn *pg, int argc, char *argv[])
 		"'sip', $2::boolean FROM orgs WHERE id::text = $1 ON CONFLICT "
 		"(org_id, name) DO UPDATE SET enabled = excluded.enabled, "
 		"updated_at = now() RETURNING json_build_object('id', org_id,"
-		" 'sip', enabled)", 2, params);
+		" 'sip', enabled)",
+		2, params);
 	if (print_org_row(r, org))
 		return 1;
 	notify_change(pg);
@@ -171,7 +173,8 @@ static int key_create(PGconn *pg, int argc, char *argv[])
 		"INSERT INTO api_keys (org_id, key_hash, prefix) SELECT id, "
 		"$2, $3 FROM orgs WHERE id::text = $1 RETURNING "
 		"json_build_object('key', $4::text, 'org_id', org_id, "
-		"'prefix', prefix)", 4, params);
+		"'prefix', prefix)",
+		4, params);
 	return print_org_row(r, org);
 }
 
@@ -188,7 +191,8 @@ static int key_revoke(PGconn *pg, int argc, char *argv[])
 	r = run(pg,
 		"UPDATE api_keys SET revoked_at = now() WHERE prefix = $1 AND "
 		"revoked_at IS NULL RETURNING json_build_object('prefix', "
-		"prefix, 'org_id', org_id, 'revoked', true)", 1, params);
+		"prefix, 'org_id', org_id, 'revoked', true)",
+		1, params);
 	if (!r)
 		return 1;
 	for (int i = 0; i < PQntuples(r); i++)
@@ -211,7 +215,8 @@ int admin_main(const struct config *cfg, int argc, char *argv[])
 	}
 	if (!cfg->database_url[0]) {
 		fputs("trunkd admin: DATABASE_URL (or --database-url) is not "
-		      "set\n", stderr);
+		      "set\n",
+		      stderr);
 		return 2;
 	}
 	log_level_set(LOG_WARN);

@@ -28,11 +28,11 @@
 struct app {
 	struct config cfg;
 	uv_loop_t loop;
-	struct tls *tls;          /* owned */
-	struct store *store;      /* owned */
-	struct sip_server *sip;   /* owned */
-	struct api *api;          /* owned */
-	uv_timer_t stop_timer;    /* bounds the graceful stop */
+	struct tls *tls;	/* owned */
+	struct store *store;	/* owned */
+	struct sip_server *sip; /* owned */
+	struct api *api;	/* owned */
+	uv_timer_t stop_timer;	/* bounds the graceful stop */
 	bool released;
 };
 
@@ -102,15 +102,15 @@ static int app_start(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
 	struct tls_opts topts = {
-		.cert_file = cfg->tls_cert,
-		.key_file = cfg->tls_key,
-		.ca_file = cfg->tls_ca,
-		.verify_peer = true,
+	    .cert_file = cfg->tls_cert,
+	    .key_file = cfg->tls_key,
+	    .ca_file = cfg->tls_ca,
+	    .verify_peer = true,
 	};
 	struct sip_server_opts sopts = {
-		.udp_listen = cfg->sip_udp_listen,
-		.tcp_listen = cfg->sip_tcp_listen,
-		.tls_listen = cfg->sip_tls_listen,
+	    .udp_listen = cfg->sip_udp_listen,
+	    .tcp_listen = cfg->sip_tcp_listen,
+	    .tls_listen = cfg->sip_tls_listen,
 	};
 	int err;
 
@@ -165,9 +165,10 @@ int main(int argc, char *argv[])
 		return 2;
 	}
 	if (!app.cfg.server_secret[0])
-		log_warn("main", NULL, "no --server-secret: derived passwords "
-				       "and stored credentials are not "
-				       "protected");
+		log_warn("main", NULL,
+			 "no --server-secret: derived passwords "
+			 "and stored credentials are not "
+			 "protected");
 
 	if (migrate(&app.cfg))
 		return 1;

@@ -19,60 +19,61 @@ struct opt {
 	const char *help;
 };
 
-#define STR(f) OPT_STR, offsetof(struct config, f)
+#define STR(f)	OPT_STR, offsetof(struct config, f)
 #define UINT(f) OPT_UINT, offsetof(struct config, f)
 
 static const struct opt opts[] = {
-	{"http-listen", "TRUNKD_HTTP_LISTEN", STR(http_listen), "0.0.0.0:8080",
-	 "REST API address"},
-	{"metrics-listen", "TRUNKD_METRICS_LISTEN", STR(metrics_listen), "",
-	 "separate address for GET /metrics (empty: served on the API port)"},
-	{"sip-udp", "TRUNKD_SIP_UDP", STR(sip_udp_listen), "0.0.0.0:5060",
-	 "SIP over UDP (labs, load tests; empty: off)"},
-	{"sip-tcp", "TRUNKD_SIP_TCP", STR(sip_tcp_listen), "0.0.0.0:5060",
-	 "SIP over TCP (labs, load tests; empty: off)"},
-	{"sip-tls", "TRUNKD_SIP_TLS", STR(sip_tls_listen), "0.0.0.0:5061",
-	 "SIP over TLS (empty: off)"},
-	{"tls-cert", "TRUNKD_TLS_CERT", STR(tls_cert), "var/tls/cert.pem",
-	 "PEM certificate chain served on TLS"},
-	{"tls-key", "TRUNKD_TLS_KEY", STR(tls_key), "var/tls/key.pem",
-	 "PEM private key of --tls-cert"},
-	{"tls-ca", "TRUNKD_TLS_CA", STR(tls_ca),
-	 "/etc/ssl/certs/ca-certificates.crt",
-	 "CA bundle that verifies the servers trunkd connects to"},
-	{"database-url", "DATABASE_URL", STR(database_url), "",
-	 "PostgreSQL conninfo or URL (required)"},
-	{"migrations", "TRUNKD_MIGRATIONS", STR(migrations_dir),
-	 TRUNKD_SOURCE_DIR "/migrations", "directory of NNNN_name.sql files"},
-	{"public-ip", "TRUNKD_PUBLIC_IP", STR(public_ip), "",
-	 "address advertised for SIP and RTP (empty: the listening address)"},
-	{"sip-fqdn", "TRUNKD_SIP_FQDN", STR(sip_fqdn), "",
-	 "FQDN customers use for SIP signalling"},
-	{"region", "TRUNKD_REGION", STR(region), "local",
-	 "region name reported by /v1/sip/firewall-ips"},
-	{"server-secret", "TRUNKD_SERVER_SECRET", STR(server_secret), "",
-	 "secret that derives PBX passwords and encrypts stored credentials"},
-	{"log-level", "TRUNKD_LOG_LEVEL", STR(log_level), "info",
-	 "debug, info, warn or error"},
-	{"db-pool-size", "TRUNKD_DB_POOL_SIZE", UINT(db_pool_size), "4",
-	 "PostgreSQL connections"},
-	{"db-queue-max", "TRUNKD_DB_QUEUE_MAX", UINT(db_queue_max), "4096",
-	 "queries waiting for a connection before requests get 503"},
-	{"rtp-port-min", "TRUNKD_RTP_PORT_MIN", UINT(rtp_port_min), "10000",
-	 "first RTP port"},
-	{"rtp-port-max", "TRUNKD_RTP_PORT_MAX", UINT(rtp_port_max), "20000",
-	 "last RTP port"},
-	{"http-max-header", "TRUNKD_HTTP_MAX_HEADER", UINT(http_max_header),
-	 "16384", "bytes of request line and headers (431 above)"},
-	{"http-max-body", "TRUNKD_HTTP_MAX_BODY", UINT(http_max_body),
-	 "1048576", "bytes of request body (413 above)"},
-	{"http-idle-timeout", "TRUNKD_HTTP_IDLE_TIMEOUT",
-	 UINT(http_idle_timeout), "60", "seconds before an idle connection "
-	 "is closed"},
-	{"http-max-conns", "TRUNKD_HTTP_MAX_CONNS", UINT(http_max_conns),
-	 "10000", "concurrent HTTP connections"},
-	{"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
-	 "10", "seconds to drain calls and requests on SIGTERM"},
+    {"http-listen", "TRUNKD_HTTP_LISTEN", STR(http_listen), "0.0.0.0:8080",
+     "REST API address"},
+    {"metrics-listen", "TRUNKD_METRICS_LISTEN", STR(metrics_listen), "",
+     "separate address for GET /metrics (empty: served on the API port)"},
+    {"sip-udp", "TRUNKD_SIP_UDP", STR(sip_udp_listen), "0.0.0.0:5060",
+     "SIP over UDP (labs, load tests; empty: off)"},
+    {"sip-tcp", "TRUNKD_SIP_TCP", STR(sip_tcp_listen), "0.0.0.0:5060",
+     "SIP over TCP (labs, load tests; empty: off)"},
+    {"sip-tls", "TRUNKD_SIP_TLS", STR(sip_tls_listen), "0.0.0.0:5061",
+     "SIP over TLS (empty: off)"},
+    {"tls-cert", "TRUNKD_TLS_CERT", STR(tls_cert), "var/tls/cert.pem",
+     "PEM certificate chain served on TLS"},
+    {"tls-key", "TRUNKD_TLS_KEY", STR(tls_key), "var/tls/key.pem",
+     "PEM private key of --tls-cert"},
+    {"tls-ca", "TRUNKD_TLS_CA", STR(tls_ca),
+     "/etc/ssl/certs/ca-certificates.crt",
+     "CA bundle that verifies the servers trunkd connects to"},
+    {"database-url", "DATABASE_URL", STR(database_url), "",
+     "PostgreSQL conninfo or URL (required)"},
+    {"migrations", "TRUNKD_MIGRATIONS", STR(migrations_dir),
+     TRUNKD_SOURCE_DIR "/migrations", "directory of NNNN_name.sql files"},
+    {"public-ip", "TRUNKD_PUBLIC_IP", STR(public_ip), "",
+     "address advertised for SIP and RTP (empty: the listening address)"},
+    {"sip-fqdn", "TRUNKD_SIP_FQDN", STR(sip_fqdn), "",
+     "FQDN customers use for SIP signalling"},
+    {"region", "TRUNKD_REGION", STR(region), "local",
+     "region name reported by /v1/sip/firewall-ips"},
+    {"server-secret", "TRUNKD_SERVER_SECRET", STR(server_secret), "",
+     "secret that derives PBX passwords and encrypts stored credentials"},
+    {"log-level", "TRUNKD_LOG_LEVEL", STR(log_level), "info",
+     "debug, info, warn or error"},
+    {"db-pool-size", "TRUNKD_DB_POOL_SIZE", UINT(db_pool_size), "4",
+     "PostgreSQL connections"},
+    {"db-queue-max", "TRUNKD_DB_QUEUE_MAX", UINT(db_queue_max), "4096",
+     "queries waiting for a connection before requests get 503"},
+    {"rtp-port-min", "TRUNKD_RTP_PORT_MIN", UINT(rtp_port_min), "10000",
+     "first RTP port"},
+    {"rtp-port-max", "TRUNKD_RTP_PORT_MAX", UINT(rtp_port_max), "20000",
+     "last RTP port"},
+    {"http-max-header", "TRUNKD_HTTP_MAX_HEADER", UINT(http_max_header),
+     "16384", "bytes of request line and headers (431 above)"},
+    {"http-max-body", "TRUNKD_HTTP_MAX_BODY", UINT(http_max_body), "1048576",
+     "bytes of request body (413 above)"},
+    {"http-idle-timeout", "TRUNKD_HTTP_IDLE_TIMEOUT", UINT(http_idle_timeout),
+     "60",
+     "seconds before an idle connection "
+     "is closed"},
+    {"http-max-conns", "TRUNKD_HTTP_MAX_CONNS", UINT(http_max_conns), "10000",
+     "concurrent HTTP connections"},
+    {"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
+     "10", "seconds to drain calls and requests on SIGTERM"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -113,8 +114,9 @@ static int config_check(const struct config *cfg)
 {
 	if (cfg->rtp_port_min < 1024 || cfg->rtp_port_max > 65534 ||
 	    cfg->rtp_port_min + 2 > cfg->rtp_port_max) {
-		fprintf(stderr, "trunkd: RTP range %u-%u is not valid "
-				"(1024..65535, at least two ports)\n",
+		fprintf(stderr,
+			"trunkd: RTP range %u-%u is not valid "
+			"(1024..65535, at least two ports)\n",
 			cfg->rtp_port_min, cfg->rtp_port_max);
 		return EINVAL;
 	}
@@ -127,8 +129,7 @@ static int config_check(const struct config *cfg)
 	return 0;
 }
 
-int config_load(struct config *cfg, int argc, char *const argv[],
-		bool *helpp)
+int config_load(struct config *cfg, int argc, char *const argv[], bool *helpp)
 {
 	int err;
 
@@ -155,8 +156,10 @@ int config_load(struct config *cfg, int argc, char *const argv[],
 			return 0;
 		}
 		if (strncmp(arg, "--", 2)) {
-			fprintf(stderr, "trunkd: unexpected argument '%s' "
-					"(see --help)\n", arg);
+			fprintf(stderr,
+				"trunkd: unexpected argument '%s' "
+				"(see --help)\n",
+				arg);
 			return EINVAL;
 		}
 		arg += 2;
@@ -164,17 +167,17 @@ int config_load(struct config *cfg, int argc, char *const argv[],
 		len = eq ? (size_t)(eq - arg) : strlen(arg);
 		o = opt_find(arg, len);
 		if (!o) {
-			fprintf(stderr, "trunkd: unknown flag '--%.*s' "
-					"(see --help)\n", (int)len, arg);
+			fprintf(stderr,
+				"trunkd: unknown flag '--%.*s' "
+				"(see --help)\n",
+				(int)len, arg);
 			return EINVAL;
 		}
 		if (eq) {
 			val = eq + 1;
-		}
-		else if (i + 1 < argc) {
+		} else if (i + 1 < argc) {
 			val = argv[++i];
-		}
-		else {
+		} else {
 			fprintf(stderr, "trunkd: --%s needs a value\n",
 				o->flag);
 			return EINVAL;

@@ -19,22 +19,22 @@ struct config {
 	const char *sip_udp_listen; /* host:port, "" = off */
 	const char *sip_tcp_listen; /* host:port, "" = off */
 	const char *sip_tls_listen; /* host:port, "" = off */
-	const char *tls_cert;       /* PEM certificate (chain) for TLS */
-	const char *tls_key;        /* PEM private key */
-	const char *tls_ca;         /* CA bundle to verify servers we call */
+	const char *tls_cert;	    /* PEM certificate (chain) for TLS */
+	const char *tls_key;	    /* PEM private key */
+	const char *tls_ca;	    /* CA bundle to verify servers we call */
 	const char *database_url;   /* libpq conninfo */
 	const char *migrations_dir; /* directory of NNNN_name.sql */
-	const char *public_ip;      /* address advertised in SDP/firewall-ips */
-	const char *sip_fqdn;       /* FQDN advertised to customers */
-	const char *region;         /* region name for firewall-ips */
+	const char *public_ip;	    /* address advertised in SDP/firewall-ips */
+	const char *sip_fqdn;	    /* FQDN advertised to customers */
+	const char *region;	    /* region name for firewall-ips */
 	const char *server_secret;  /* derives PBX passwords, encrypts creds */
-	const char *log_level;      /* debug, info, warn, error */
-	unsigned db_pool_size;      /* connections in the pool */
-	unsigned db_queue_max;      /* queued queries before 503 */
-	unsigned rtp_port_min;      /* first RTP port (even) */
-	unsigned rtp_port_max;      /* last RTP port */
+	const char *log_level;	    /* debug, info, warn, error */
+	unsigned db_pool_size;	    /* connections in the pool */
+	unsigned db_queue_max;	    /* queued queries before 503 */
+	unsigned rtp_port_min;	    /* first RTP port (even) */
+	unsigned rtp_port_max;	    /* last RTP port */
 	unsigned http_max_header;   /* bytes of request line + headers */
-	unsigned http_max_body;     /* bytes of request body */
+	unsigned http_max_body;	    /* bytes of request body */
 	unsigned http_idle_timeout; /* seconds an idle connection stays open */
 	unsigned http_max_conns;    /* concurrent HTTP connections */
 	unsigned shutdown_timeout;  /* seconds to drain before forcing exit */
@@ -45,8 +45,7 @@ struct config {
  * program name.  Returns 0, or EINVAL with a message on stderr; sets *helpp
  * when --help was given (cfg is then unspecified).
  */
-int config_load(struct config *cfg, int argc, char *const argv[],
-		bool *helpp);
+int config_load(struct config *cfg, int argc, char *const argv[], bool *helpp);
 
 /* --help text: every flag with its variable and default */
 void config_usage(FILE *f, const char *prog);

@@ -30,8 +30,7 @@ int e164_normalize(const char *in, size_t len, char out[E164_MAX + 1])
 			if (n == E164_MAX - 1)
 				return EINVAL;
 			digits[n++] = c;
-		}
-		else if (!is_separator(c)) {
+		} else if (!is_separator(c)) {
 			return EINVAL;
 		}
 	}

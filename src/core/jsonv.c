@@ -37,7 +37,8 @@ bool jsonv_object(struct jsonv *v, const json_t *obj, const char *path,
 		return jsonv_fail(v, "INVALID_FIELD", "%s must be an object",
 				  path && path[0] ? path : "the body");
 
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		size_t i;
 
 		(void)val;

@@ -14,13 +14,13 @@
 #include <jansson.h>
 
 struct jsonv {
-	const char *code;  /* NULL while valid; static string */
+	const char *code; /* NULL while valid; static string */
 	char message[256];
 };
 
 /* Record an error (keeps the first one); returns false. */
 bool jsonv_fail(struct jsonv *v, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* obj must be an object whose keys are all in allowed (NULL-terminated) */
 bool jsonv_object(struct jsonv *v, const json_t *obj, const char *path,

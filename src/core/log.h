@@ -29,8 +29,8 @@ void log_write(enum log_level level, const char *module, const char *id,
 		if (log_level_get() <= LOG_DEBUG)                              \
 			log_write(LOG_DEBUG, mod, id, __VA_ARGS__);            \
 	} while (0)
-#define log_info(mod, id, ...)  log_write(LOG_INFO, mod, id, __VA_ARGS__)
-#define log_warn(mod, id, ...)  log_write(LOG_WARN, mod, id, __VA_ARGS__)
+#define log_info(mod, id, ...)	log_write(LOG_INFO, mod, id, __VA_ARGS__)
+#define log_warn(mod, id, ...)	log_write(LOG_WARN, mod, id, __VA_ARGS__)
 #define log_error(mod, id, ...) log_write(LOG_ERROR, mod, id, __VA_ARGS__)
 
 #endif

@@ -42,9 +42,9 @@ int sipconf_number_normalize(const char *in, bool bound_to_trunk,
 static bool options_parse(struct sipconf_direction *d, const json_t *obj,
 			  const char *path, struct jsonv *v)
 {
-	static const char *const keys[] = {"port", "transport", "secure_media",
-					   "sip_username", "sip_password",
-					   NULL};
+	static const char *const keys[] = {"port",	   "transport",
+					   "secure_media", "sip_username",
+					   "sip_password", NULL};
 	const char *transport = NULL, *user = NULL;
 	long long port = 0;
 	bool secure = false, has_port, has_secure;
@@ -80,11 +80,10 @@ static bool header_rule_parse(const json_t *rule, const char *path,
 {
 	static const char *const custom[] = {"type", "key", "value",
 					     "passthrough", NULL};
-	static const char *const uui[] = {"type",    "target",   "purpose",
+	static const char *const uui[] = {"type",     "target",	 "purpose",
 					  "encoding", "content", NULL};
 	static const char *const types[] = {"custom", "uui", NULL};
-	static const char *const encodings[] = {"hex", "base64", "ascii",
-						NULL};
+	static const char *const encodings[] = {"hex", "base64", "ascii", NULL};
 	const char *type = NULL, *s = NULL;
 	bool pass;
 
@@ -138,7 +137,8 @@ static bool headers_parse(struct sipconf_direction *d, const json_t *obj,
 	if (json_array_size(rules) > 50)
 		return jsonv_fail(v, "INVALID_FIELD",
 				  "%s.headers: at most 50 mappings", p);
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach(rules, i, rule)
+	{
 		snprintf(rp, sizeof(rp), "%s.headers[%zu]", p, i);
 		if (!header_rule_parse(rule, rp, v))
 			return false;
@@ -183,10 +183,10 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 			     const char *path, bool bound_to_trunk,
 			     struct jsonv *v)
 {
-	static const char *const in_keys[] = {"type",	      "auth_mode",
-					      "register_auth", "sip_endpoint",
-					      "headers",      "options", NULL};
-	static const char *const out_keys[] = {"type",	  "sip_endpoint",
+	static const char *const in_keys[] = {
+	    "type",    "auth_mode", "register_auth", "sip_endpoint", "headers",
+	    "options", NULL};
+	static const char *const out_keys[] = {"type", "sip_endpoint",
 					       "headers", "options", NULL};
 	static const char *const types[] = {"inbound", "outbound", NULL};
 	const char *type = NULL, *mode = "ip";
@@ -216,7 +216,8 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 	if (t == SIPCONF_OUTBOUND && !d->sip_endpoint && !bound_to_trunk)
 		return jsonv_fail(v, "MISSING_FIELD",
 				  "%s.sip_endpoint is required for outbound "
-				  "unless trunk_id is given", path);
+				  "unless trunk_id is given",
+				  path);
 
 	m = json_object_get(obj, "options");
 	if (m && !json_is_null(m) && !options_parse(d, m, path, v))
@@ -238,14 +239,13 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 						  path);
 			if (!register_parse(d, m, path, v))
 				return false;
-		}
-		else if (m && !json_is_null(m)) {
+		} else if (m && !json_is_null(m)) {
 			return jsonv_fail(v, "INVALID_FIELD",
 					  "%s.register_auth needs auth_mode "
-					  "register", path);
+					  "register",
+					  path);
 		}
-		json_object_set_new(d->options, "auth_mode",
-				    json_string(mode));
+		json_object_set_new(d->options, "auth_mode", json_string(mode));
 	}
 
 	*typep = t;
@@ -291,8 +291,8 @@ static bool numbers_parse(struct sipconf_attach *att, struct jsonv *v)
 	if (many && json_array_size(many) > SIPCONF_MAX_NUMBERS)
 		return jsonv_fail(v, "TOO_MANY_NUMBERS",
 				  "at most %d numbers can be attached in one "
-				  "request (got %zu)", SIPCONF_MAX_NUMBERS,
-				  json_array_size(many));
+				  "request (got %zu)",
+				  SIPCONF_MAX_NUMBERS, json_array_size(many));
 
 	for (i = 0; i < (one ? 1 : json_array_size(many)); i++) {
 		struct sipconf_number *num = &att->numbers[i];
@@ -307,17 +307,16 @@ static bool numbers_parse(struct sipconf_attach *att, struct jsonv *v)
 					     num->number)) {
 			num->error_code = "INVALID_PHONE_NUMBER";
 			num->error_message =
-				att->trunk_id
-					? "not an E.164 number, DID or "
-					  "extension"
-					: "not a valid E.164 phone number";
+			    att->trunk_id ? "not an E.164 number, DID or "
+					    "extension"
+					  : "not a valid E.164 phone number";
 		}
 		for (size_t j = 0; j < i && !num->error_code; j++) {
 			if (!att->numbers[j].error_code &&
 			    !strcmp(att->numbers[j].number, num->number)) {
 				num->error_code = "DUPLICATE_NUMBER";
 				num->error_message =
-					"listed more than once in this request";
+				    "listed more than once in this request";
 			}
 		}
 	}
@@ -330,7 +329,7 @@ int sipconf_attach_parse(struct sipconf_attach **attp, json_t *body,
 {
 	static const char *const keys[] = {"phone_number", "phone_numbers",
 					   "directions",   "service",
-					   "trunk_id",     NULL};
+					   "trunk_id",	   NULL};
 	struct sipconf_attach *att;
 	const char *service = NULL;
 	const json_t *dirs, *d;
@@ -361,11 +360,13 @@ int sipconf_attach_parse(struct sipconf_attach **attp, json_t *body,
 		goto out;
 	}
 	if (json_array_size(dirs) > 2) {
-		jsonv_fail(v, "INVALID_FIELD", "directions: at most one "
+		jsonv_fail(v, "INVALID_FIELD",
+			   "directions: at most one "
 			   "inbound and one outbound object");
 		goto out;
 	}
-	json_array_foreach(dirs, i, d) {
+	json_array_foreach(dirs, i, d)
+	{
 		struct sipconf_direction tmp = {0};
 		enum sipconf_dir t;
 		char path[40];

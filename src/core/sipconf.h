@@ -21,30 +21,30 @@
 #include "core/jsonv.h"
 
 #define SIPCONF_MAX_NUMBERS 100
-#define SIPCONF_NUMBER_MAX 32 /* DIDs and extensions bound to a trunk */
+#define SIPCONF_NUMBER_MAX  32 /* DIDs and extensions bound to a trunk */
 
 enum sipconf_dir { SIPCONF_INBOUND = 0, SIPCONF_OUTBOUND = 1 };
 
 struct sipconf_direction {
 	bool present;
-	const char *sip_endpoint; /* borrowed from the body, may be NULL */
-	json_t *options;          /* owned: stored options, no secrets */
-	json_t *headers;          /* owned: header mappings or NULL */
-	const char *sip_password; /* borrowed, NULL if none */
+	const char *sip_endpoint;      /* borrowed from the body, may be NULL */
+	json_t *options;	       /* owned: stored options, no secrets */
+	json_t *headers;	       /* owned: header mappings or NULL */
+	const char *sip_password;      /* borrowed, NULL if none */
 	const char *register_username; /* borrowed, inbound register mode */
 	const char *register_password; /* borrowed */
 };
 
 struct sipconf_number {
 	char number[SIPCONF_NUMBER_MAX + 1]; /* normalised */
-	const char *input;                    /* borrowed: as given */
-	const char *error_code;               /* NULL if valid */
-	const char *error_message;            /* static text */
+	const char *input;		     /* borrowed: as given */
+	const char *error_code;		     /* NULL if valid */
+	const char *error_message;	     /* static text */
 };
 
 struct sipconf_attach {
-	json_t *body;              /* ref */
-	const char *trunk_id;      /* borrowed, may be NULL */
+	json_t *body;	      /* ref */
+	const char *trunk_id; /* borrowed, may be NULL */
 	size_t numberc;
 	struct sipconf_number numbers[SIPCONF_MAX_NUMBERS];
 	struct sipconf_direction dir[2];

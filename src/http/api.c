@@ -115,15 +115,15 @@ static void metrics_h(struct http_req *req, void *arg)
 		    "trunkd_sip_fds_watched %u\n",
 		    st.conns_up, st.conns_busy, st.queued, st.queries,
 		    st.errors, loop_re_fd_count());
-	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf,
-		       mb->end, NULL);
+	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf, mb->end,
+		       NULL);
 	mem_deref(mb);
 }
 
 static const struct http_route routes[] = {
-	{"GET", "/healthz", healthz_h, 0},
-	{"GET", "/metrics", metrics_h, 0},
-	{"GET", "/v1/org", org_h, ROUTE_AUTH},
+    {"GET", "/healthz", healthz_h, 0},
+    {"GET", "/metrics", metrics_h, 0},
+    {"GET", "/v1/org", org_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)
@@ -140,10 +140,10 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	      struct store *store)
 {
 	struct http_limits lim = {
-		.max_header = cfg->http_max_header,
-		.max_body = cfg->http_max_body,
-		.idle_timeout_s = cfg->http_idle_timeout,
-		.max_conns = cfg->http_max_conns,
+	    .max_header = cfg->http_max_header,
+	    .max_body = cfg->http_max_body,
+	    .idle_timeout_s = cfg->http_idle_timeout,
+	    .max_conns = cfg->http_max_conns,
 	};
 	struct api *api;
 	int err;
@@ -157,9 +157,9 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	err = api_auth_init(api);
 	if (err)
 		goto out;
-	err = http_server_alloc(&api->http, loop, cfg->http_listen, &lim,
-				routes, sizeof(routes) / sizeof(routes[0]),
-				api);
+	err =
+	    http_server_alloc(&api->http, loop, cfg->http_listen, &lim, routes,
+			      sizeof(routes) / sizeof(routes[0]), api);
 	if (err)
 		goto out;
 	http_server_set_auth(api->http, api_auth_h);

@@ -16,7 +16,7 @@
 #include "core/log.h"
 #include "store/orgs.h"
 
-#define KEY_TTL_MS 60000
+#define KEY_TTL_MS    60000
 #define KEY_CACHE_MAX 10000
 
 struct keyent {
@@ -27,8 +27,8 @@ struct keyent {
 };
 
 struct lookup {
-	struct api *api;        /* borrowed: outlives queries (store_close) */
-	struct http_req *req;   /* ref */
+	struct api *api;      /* borrowed: outlives queries (store_close) */
+	struct http_req *req; /* ref */
 	char hash[65];
 };
 
@@ -53,8 +53,7 @@ void api_auth_flush(struct api *api)
 	api->nkeys = 0;
 }
 
-static void on_orgs_changed(const char *channel, const char *payload,
-			    void *arg)
+static void on_orgs_changed(const char *channel, const char *payload, void *arg)
 {
 	(void)channel;
 	(void)payload;
@@ -114,8 +113,7 @@ static void on_lookup(int err, const PGresult *res, void *arg)
 		goto out;
 	}
 	snprintf(p->org_id, sizeof(p->org_id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(p->org_name, sizeof(p->org_name), "%s",
-		 PQgetvalue(res, 0, 1));
+	snprintf(p->org_name, sizeof(p->org_name), "%s", PQgetvalue(res, 0, 1));
 	p->sip = PQgetvalue(res, 0, 2)[0] == 't';
 	cache_put(lk->api, lk->hash, p);
 	http_req_set_principal(lk->req, p);
@@ -163,8 +161,8 @@ void api_auth_h(struct http_req *req, void *arg)
 	}
 	apikey_hash_hex(key, len, hash);
 
-	e = list_ledata(hash_lookup(api->keys, hash_joaat_str(hash),
-				    keyent_cmp, hash));
+	e = list_ledata(
+	    hash_lookup(api->keys, hash_joaat_str(hash), keyent_cmp, hash));
 	if (e && e->expires > tmr_jiffies()) {
 		http_req_set_principal(req, e->p);
 		http_req_continue(req);

@@ -19,11 +19,11 @@ struct principal {
 };
 
 struct api {
-	uv_loop_t *loop;                /* borrowed */
-	const struct config *cfg;       /* borrowed */
-	struct store *store;            /* ref */
-	struct http_server *http;       /* owned */
-	struct hash *keys;              /* owned: key hash -> struct keyent */
+	uv_loop_t *loop;	  /* borrowed */
+	const struct config *cfg; /* borrowed */
+	struct store *store;	  /* ref */
+	struct http_server *http; /* owned */
+	struct hash *keys;	  /* owned: key hash -> struct keyent */
 	unsigned nkeys;
 };
 

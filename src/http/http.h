@@ -23,10 +23,10 @@ struct http_req;
 struct mbuf;
 
 struct http_limits {
-	unsigned max_header;     /* request line + headers, bytes */
-	unsigned max_body;       /* body bytes */
+	unsigned max_header;	 /* request line + headers, bytes */
+	unsigned max_body;	 /* body bytes */
 	unsigned idle_timeout_s; /* idle keep-alive connections */
-	unsigned max_conns;      /* concurrent connections */
+	unsigned max_conns;	 /* concurrent connections */
 };
 
 typedef void(http_req_h)(struct http_req *req, void *arg);
@@ -50,8 +50,7 @@ int http_server_alloc(struct http_server **srvp, uv_loop_t *loop,
 void http_server_set_auth(struct http_server *srv, http_req_h *authh);
 uint16_t http_server_port(const struct http_server *srv);
 /* Stop accepting; doneh runs once no request is in flight */
-void http_server_drain(struct http_server *srv, http_done_h *doneh,
-		       void *arg);
+void http_server_drain(struct http_server *srv, http_done_h *doneh, void *arg);
 /* Prometheus text: requests by route and status class, latency histogram */
 int http_server_metrics(const struct http_server *srv, struct mbuf *mb);
 
@@ -70,9 +69,9 @@ void http_req_continue(struct http_req *req);
 
 /* Replies (exactly one per request) */
 void http_reply_data(struct http_req *req, unsigned status, json_t *data);
-void http_reply_error(struct http_req *req, unsigned status,
-		      const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void http_reply_error(struct http_req *req, unsigned status, const char *code,
+		      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 void http_reply_raw(struct http_req *req, unsigned status,
 		    const char *content_type, const void *body, size_t len,
 		    const char *extra_headers);

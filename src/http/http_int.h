@@ -12,7 +12,7 @@
 #include "http/http.h"
 
 #define HTTP_MAX_HEADERS 64
-#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_PARAMS	 4
 #define HTTP_MAX_PENDING 64 /* unanswered pipelined requests per conn */
 #define HTTP_LAT_BUCKETS 12
 
@@ -24,39 +24,39 @@ struct http_hdr {
 };
 
 struct http_req {
-	struct le le;               /* in conn->reqs */
-	struct http_conn *conn;     /* borrowed; NULL once the client left */
-	struct http_server *srv;    /* ref */
+	struct le le;		 /* in conn->reqs */
+	struct http_conn *conn;	 /* borrowed; NULL once the client left */
+	struct http_server *srv; /* ref */
 	const struct http_route *route; /* borrowed from srv's table */
 	int route_idx;
 	char method[12];
 	char id[17];
-	struct mbuf *url;           /* owned; NUL-terminated when complete */
-	char *path;                 /* owned */
-	char *query;                /* owned, may be NULL */
-	struct mbuf *body;          /* owned */
+	struct mbuf *url;  /* owned; NUL-terminated when complete */
+	char *path;	   /* owned */
+	char *query;	   /* owned, may be NULL */
+	struct mbuf *body; /* owned */
 	struct http_hdr hdrv[HTTP_MAX_HEADERS];
 	unsigned hdrc;
-	bool in_value;              /* parser is inside a header value */
+	bool in_value;			   /* parser is inside a header value */
 	char *params[HTTP_MAX_PARAMS * 2]; /* owned name/value pairs */
-	char *decoded;              /* owned: last query value returned */
-	void *principal;            /* ref */
-	struct mbuf *resp;          /* owned: the reply, once given */
+	char *decoded;	   /* owned: last query value returned */
+	void *principal;   /* ref */
+	struct mbuf *resp; /* owned: the reply, once given */
 	unsigned status;
-	bool close_after;           /* Connection: close */
-	bool complete;              /* whole request parsed */
+	bool close_after; /* Connection: close */
+	bool complete;	  /* whole request parsed */
 	uint64_t start_ms;
 };
 
 struct http_server {
-	uv_loop_t *loop;              /* borrowed */
-	struct http_listener *lsn;    /* owned until uv_close */
+	uv_loop_t *loop;	   /* borrowed */
+	struct http_listener *lsn; /* owned until uv_close */
 	struct http_limits lim;
 	const struct http_route *routes; /* borrowed, static table */
 	size_t nroutes;
-	void *arg;                    /* borrowed: handlers' argument */
-	http_req_h *authh;            /* borrowed */
-	struct list conns;            /* struct http_conn */
+	void *arg;	   /* borrowed: handlers' argument */
+	http_req_h *authh; /* borrowed */
+	struct list conns; /* struct http_conn */
 	unsigned nconns;
 	uint16_t port;
 	bool draining;

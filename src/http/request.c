@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 static const double lat_bounds_ms[HTTP_LAT_BUCKETS] = {
-	0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 5000};
+    0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 5000};
 
 static void req_destructor(void *arg)
 {
@@ -113,11 +113,10 @@ static char *pct_decode(const char *p, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '%' && i + 2 < len + 0 && hexval(p[i + 1]) >= 0 &&
 		    hexval(p[i + 2]) >= 0) {
-			out[n++] = (char)(hexval(p[i + 1]) * 16 +
-					  hexval(p[i + 2]));
+			out[n++] =
+			    (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
 			i += 2;
-		}
-		else {
+		} else {
 			out[n++] = p[i] == '+' ? ' ' : p[i];
 		}
 	}
@@ -138,9 +137,9 @@ const char *http_req_query(struct http_req *req, const char *name)
 
 		if ((size_t)(kend - p) == nlen && !memcmp(p, name, nlen)) {
 			mem_deref(req->decoded);
-			req->decoded = eq ? pct_decode(eq + 1,
-						       (size_t)(end - eq - 1))
-					  : pct_decode("", 0);
+			req->decoded =
+			    eq ? pct_decode(eq + 1, (size_t)(end - eq - 1))
+			       : pct_decode("", 0);
 			return req->decoded;
 		}
 		p = amp ? amp + 1 : NULL;
@@ -243,10 +242,10 @@ void http__route(struct http_req *req)
 		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
 		req->status = 405;
 		{
-			json_t *e = json_pack(
-				"{s:n, s:[{s:s, s:s+}]}", "data", "errors",
-				"error", "METHOD_NOT_ALLOWED", "message",
-				"this path accepts ", allow);
+			json_t *e =
+			    json_pack("{s:n, s:[{s:s, s:s+}]}", "data",
+				      "errors", "error", "METHOD_NOT_ALLOWED",
+				      "message", "this path accepts ", allow);
 			char *body = json_dumps(e, JSON_COMPACT);
 
 			http_reply_raw(req, 405, "application/json", body,
@@ -257,8 +256,9 @@ void http__route(struct http_req *req)
 		return;
 	}
 	if (!req->route) {
-		http_reply_error(req, 404, "NOT_FOUND", "no route for %s %.100s",
-				 req->method, req->path);
+		http_reply_error(req, 404, "NOT_FOUND",
+				 "no route for %s %.100s", req->method,
+				 req->path);
 		return;
 	}
 	if ((req->route->flags & ROUTE_AUTH) && srv->authh) {
@@ -276,23 +276,40 @@ void http_req_continue(struct http_req *req)
 static const char *reason(unsigned status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Status";
 	}
 }
 
@@ -300,8 +317,8 @@ static void account(struct http_req *req, unsigned status)
 {
 	struct http_server *srv = req->srv;
 	double ms = (double)(tmr_jiffies() - req->start_ms);
-	size_t row = req->route_idx >= 0 ? (size_t)req->route_idx
-					 : srv->nroutes;
+	size_t row =
+	    req->route_idx >= 0 ? (size_t)req->route_idx : srv->nroutes;
 	unsigned cls = status / 100 <= 5 ? status / 100 : 5;
 	unsigned b = 0;
 
@@ -367,8 +384,8 @@ void http_reply_data(struct http_req *req, unsigned status, json_t *data)
 		   json_pack("{s:o?, s:n}", "data", data, "errors"));
 }
 
-void http_reply_error(struct http_req *req, unsigned status,
-		      const char *code, const char *fmt, ...)
+void http_reply_error(struct http_req *req, unsigned status, const char *code,
+		      const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -377,8 +394,8 @@ void http_reply_error(struct http_req *req, unsigned status,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	reply_json(req, status,
-		   json_pack("{s:n, s:[{s:s, s:s}]}", "data", "errors",
-			     "error", code, "message", msg));
+		   json_pack("{s:n, s:[{s:s, s:s}]}", "data", "errors", "error",
+			     code, "message", msg));
 }
 
 int http_server_metrics(const struct http_server *srv, struct mbuf *mb)
@@ -394,13 +411,13 @@ int http_server_metrics(const struct http_server *srv, struct mbuf *mb)
 			if (!srv->counts[i][c])
 				continue;
 			err |= mbuf_printf(
-				mb,
-				"trunkd_http_requests_total{method=\"%s\","
-				"route=\"%s\",status=\"%uxx\"} %llu\n",
-				i < srv->nroutes ? srv->routes[i].method : "",
-				i < srv->nroutes ? srv->routes[i].pattern
-						 : "unmatched",
-				c, srv->counts[i][c]);
+			    mb,
+			    "trunkd_http_requests_total{method=\"%s\","
+			    "route=\"%s\",status=\"%uxx\"} %llu\n",
+			    i < srv->nroutes ? srv->routes[i].method : "",
+			    i < srv->nroutes ? srv->routes[i].pattern
+					     : "unmatched",
+			    c, srv->counts[i][c]);
 		}
 	}
 	err |= mbuf_printf(mb, "# HELP trunkd_http_request_duration_seconds "
@@ -409,18 +426,19 @@ int http_server_metrics(const struct http_server *srv, struct mbuf *mb)
 			       "histogram\n");
 	for (unsigned b = 0; b < HTTP_LAT_BUCKETS; b++) {
 		cum += srv->lat[b];
-		err |= mbuf_printf(mb, "trunkd_http_request_duration_seconds_"
-				       "bucket{le=\"%g\"} %llu\n",
+		err |= mbuf_printf(mb,
+				   "trunkd_http_request_duration_seconds_"
+				   "bucket{le=\"%g\"} %llu\n",
 				   lat_bounds_ms[b] / 1000, cum);
 	}
 	cum += srv->lat[HTTP_LAT_BUCKETS];
-	err |= mbuf_printf(mb,
-			   "trunkd_http_request_duration_seconds_bucket{le="
-			   "\"+Inf\"} %llu\n"
-			   "trunkd_http_request_duration_seconds_sum %g\n"
-			   "trunkd_http_request_duration_seconds_count %llu\n"
-			   "trunkd_http_connections %u\n",
-			   cum, srv->lat_sum / 1000, srv->lat_count,
-			   srv->nconns);
+	err |=
+	    mbuf_printf(mb,
+			"trunkd_http_request_duration_seconds_bucket{le="
+			"\"+Inf\"} %llu\n"
+			"trunkd_http_request_duration_seconds_sum %g\n"
+			"trunkd_http_request_duration_seconds_count %llu\n"
+			"trunkd_http_connections %u\n",
+			cum, srv->lat_sum / 1000, srv->lat_count, srv->nconns);
 	return err;
 }

@@ -20,21 +20,21 @@
 #include "core/log.h"
 
 struct http_listener {
-	uv_tcp_t tcp;              /* freed with this struct in close cb */
-	struct http_server *srv;   /* borrowed; NULL once detached */
+	uv_tcp_t tcp;		 /* freed with this struct in close cb */
+	struct http_server *srv; /* borrowed; NULL once detached */
 };
 
 struct http_conn {
-	struct le le;              /* in srv->conns */
-	uv_tcp_t tcp;              /* conn freed in its close callback */
-	uv_timer_t idle;           /* closed before tcp */
-	struct http_server *srv;   /* borrowed; outlives conns */
+	struct le le;		 /* in srv->conns */
+	uv_tcp_t tcp;		 /* conn freed in its close callback */
+	uv_timer_t idle;	 /* closed before tcp */
+	struct http_server *srv; /* borrowed; outlives conns */
 	llhttp_t parser;
-	struct list reqs;          /* struct http_req, ref'd, in order */
-	struct http_req *cur;      /* borrowed: being parsed (in reqs) */
-	size_t head_bytes;         /* request line + headers so far */
-	unsigned pending;          /* parsed, not yet written */
-	unsigned writes;           /* uv_write in flight */
+	struct list reqs;     /* struct http_req, ref'd, in order */
+	struct http_req *cur; /* borrowed: being parsed (in reqs) */
+	size_t head_bytes;    /* request line + headers so far */
+	unsigned pending;     /* parsed, not yet written */
+	unsigned writes;      /* uv_write in flight */
 	bool reading;
 	bool closing;
 	bool close_when_flushed;
@@ -42,8 +42,8 @@ struct http_conn {
 
 struct write_req {
 	uv_write_t w;
-	struct http_conn *conn;    /* borrowed */
-	struct mbuf *mb;           /* owned */
+	struct http_conn *conn; /* borrowed */
+	struct mbuf *mb;	/* owned */
 };
 
 static void conn_close(struct http_conn *conn);
@@ -97,19 +97,17 @@ static void conn_close(struct http_conn *conn)
 }
 
 /* A protocol error: answer it after what is already queued, then close. */
-static void conn_fail(struct http_conn *conn, unsigned status,
-		      const char *code, const char *msg)
+static void conn_fail(struct http_conn *conn, unsigned status, const char *code,
+		      const char *msg)
 {
 	struct http_req *req;
 
 	if (conn->cur && !conn->cur->complete) {
 		req = conn->cur;
-	}
-	else if (conn_req_new(conn, &req)) {
+	} else if (conn_req_new(conn, &req)) {
 		conn_close(conn);
 		return;
-	}
-	else {
+	} else {
 		++conn->pending;
 	}
 	conn->cur = NULL;
@@ -305,15 +303,15 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
 	if (head_bound(conn, len))
 		return HPE_USER;
 	return mbuf_write_mem(conn->cur->url, (const uint8_t *)at, len)
-		       ? HPE_USER
-		       : 0;
+		   ? HPE_USER
+		   : 0;
 }
 
 static int str_append(char **s, const char *at, size_t len)
 {
 	size_t old = *s ? strlen(*s) : 0;
-	char *n = *s ? mem_realloc(*s, old + len + 1)
-		     : mem_alloc(len + 1, NULL);
+	char *n =
+	    *s ? mem_realloc(*s, old + len + 1) : mem_alloc(len + 1, NULL);
 
 	if (!n)
 		return ENOMEM;
@@ -485,8 +483,7 @@ void http__check_drained(struct http_server *srv)
 	h(srv->done_arg);
 }
 
-void http_server_drain(struct http_server *srv, http_done_h *doneh,
-		       void *arg)
+void http_server_drain(struct http_server *srv, http_done_h *doneh, void *arg)
 {
 	struct le *le = srv->conns.head;
 

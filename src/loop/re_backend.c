@@ -20,19 +20,19 @@
 struct fd_watch {
 	uv_poll_t poll; /* owned; freed in on_poll_closed */
 	int fd;
-	int flags;  /* libre FD_* flags currently wanted */
-	fd_h *fh;   /* borrowed handler */
-	void *arg;  /* borrowed */
+	int flags; /* libre FD_* flags currently wanted */
+	fd_h *fh;  /* borrowed handler */
+	void *arg; /* borrowed */
 };
 
 static struct {
-	uv_loop_t *loop;      /* borrowed: the one loop */
+	uv_loop_t *loop;       /* borrowed: the one loop */
 	struct fd_watch **fdv; /* owned array indexed by fd */
-	int fdc;              /* size of fdv */
-	unsigned nwatch;      /* fds currently watched */
-	struct list tmrl;     /* libre's timer list */
-	uv_prepare_t prepare; /* arms the timer before each poll */
-	uv_timer_t timer;     /* next libre deadline */
+	int fdc;	       /* size of fdv */
+	unsigned nwatch;       /* fds currently watched */
+	struct list tmrl;      /* libre's timer list */
+	uv_prepare_t prepare;  /* arms the timer before each poll */
+	uv_timer_t timer;      /* next libre deadline */
 	bool attached;
 } be;
 
@@ -60,8 +60,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 
 	if (status < 0) {
 		flags = FD_EXCEPT;
-	}
-	else {
+	} else {
 		if (events & (UV_READABLE | UV_DISCONNECT))
 			flags |= FD_READ;
 		if (events & UV_WRITABLE)

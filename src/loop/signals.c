@@ -6,10 +6,10 @@
 #include "loop/loop.h"
 
 static struct {
-	uv_signal_t sigint;  /* embedded; closed by loop_signals_stop */
+	uv_signal_t sigint; /* embedded; closed by loop_signals_stop */
 	uv_signal_t sigterm;
-	loop_stop_h *stoph;  /* borrowed */
-	void *arg;           /* borrowed */
+	loop_stop_h *stoph; /* borrowed */
+	void *arg;	    /* borrowed */
 	bool stopping;
 	bool started;
 } sig;
@@ -18,8 +18,7 @@ static void on_signal(uv_signal_t *h, int signum)
 {
 	(void)h;
 	if (sig.stopping) {
-		log_warn("main", NULL, "second signal %d: exiting now",
-			 signum);
+		log_warn("main", NULL, "second signal %d: exiting now", signum);
 		_Exit(1);
 	}
 	sig.stopping = true;

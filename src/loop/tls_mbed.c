@@ -47,10 +47,10 @@ struct tls {
 
 struct tls_conn {
 	mbedtls_ssl_context ssl;
-	struct tls *tls;          /* ref */
-	struct tcp_conn *tcp;     /* ref */
-	struct tcp_helper *th;    /* owned */
-	struct mbuf *in;          /* borrowed during recv: ciphertext */
+	struct tls *tls;       /* ref */
+	struct tcp_conn *tcp;  /* ref */
+	struct tcp_helper *th; /* owned */
+	struct mbuf *in;       /* borrowed during recv: ciphertext */
 	bool active;
 	bool up;
 	bool started;
@@ -81,8 +81,7 @@ static void tls_destructor(void *arg)
 	mbedtls_entropy_free(&tls->entropy);
 }
 
-static int conf_common(struct tls *tls, mbedtls_ssl_config *conf,
-		       int endpoint)
+static int conf_common(struct tls *tls, mbedtls_ssl_config *conf, int endpoint)
 {
 	int ret = mbedtls_ssl_config_defaults(conf, endpoint,
 					      MBEDTLS_SSL_TRANSPORT_STREAM,
@@ -119,10 +118,9 @@ static int server_setup(struct tls *tls, const struct tls_opts *o)
 				       86400);
 	if (ret)
 		return tls_err(ret, "session tickets", NULL);
-	mbedtls_ssl_conf_session_tickets_cb(&tls->server,
-					    mbedtls_ssl_ticket_write,
-					    mbedtls_ssl_ticket_parse,
-					    &tls->tickets);
+	mbedtls_ssl_conf_session_tickets_cb(
+	    &tls->server, mbedtls_ssl_ticket_write, mbedtls_ssl_ticket_parse,
+	    &tls->tickets);
 	tls->has_server = true;
 	return 0;
 }
@@ -137,8 +135,10 @@ static int client_setup(struct tls *tls, const struct tls_opts *o)
 		/* > 0: some entries of a system bundle did not parse; fine */
 		ret = mbedtls_x509_crt_parse_file(&tls->ca, o->ca_file);
 		if (ret < 0)
-			log_warn("tls", NULL, "CA bundle %s unusable: servers "
-				 "we call cannot be verified", o->ca_file);
+			log_warn("tls", NULL,
+				 "CA bundle %s unusable: servers "
+				 "we call cannot be verified",
+				 o->ca_file);
 	}
 	mbedtls_ssl_conf_ca_chain(&tls->client, &tls->ca, NULL);
 	mbedtls_ssl_conf_authmode(&tls->client,
@@ -255,9 +255,9 @@ static int handshake(struct tls_conn *tc)
 	if (ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
 		char info[256];
 
-		mbedtls_x509_crt_verify_info(info, sizeof(info), "",
-					     mbedtls_ssl_get_verify_result(
-						     &tc->ssl));
+		mbedtls_x509_crt_verify_info(
+		    info, sizeof(info), "",
+		    mbedtls_ssl_get_verify_result(&tc->ssl));
 		log_warn("tls", NULL, "certificate of %s rejected: %s",
 			 tc->peer, info);
 		return EAUTH;
@@ -271,14 +271,16 @@ static int role_setup(struct tls_conn *tc, bool active)
 	int ret;
 
 	if (!active && !tc->tls->has_server) {
-		log_warn("tls", NULL, "no certificate: cannot accept TLS "
-			 "from %s", tc->peer);
+		log_warn("tls", NULL,
+			 "no certificate: cannot accept TLS "
+			 "from %s",
+			 tc->peer);
 		return EPROTO;
 	}
 	tc->active = active;
 	tc->started = true;
-	ret = mbedtls_ssl_setup(&tc->ssl, active ? &tc->tls->client
-						 : &tc->tls->server);
+	ret = mbedtls_ssl_setup(&tc->ssl,
+				active ? &tc->tls->client : &tc->tls->server);
 	if (ret)
 		return tls_err(ret, "setup", NULL);
 	mbedtls_ssl_set_bio(&tc->ssl, tc, bio_send, bio_recv, NULL);

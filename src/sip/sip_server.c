@@ -13,16 +13,16 @@
 #include "core/log.h"
 #include "sip/sip_server.h"
 
-#define SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
-#define SIP_ACCEPT "application/sdp"
+#define SIP_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
+#define SIP_ACCEPT    "application/sdp"
 #define SIP_SUPPORTED "replaces, timer"
-#define SIP_SOFTWARE "trunkd/" TRUNKD_VERSION
+#define SIP_SOFTWARE  "trunkd/" TRUNKD_VERSION
 
 struct sip_server {
-	struct sip *sip;          /* owned */
-	struct sip_lsnr *lsnr;    /* owned */
-	struct dnsc *dnsc;        /* owned, may be NULL */
-	struct tls *tls;          /* ref */
+	struct sip *sip;       /* owned */
+	struct sip_lsnr *lsnr; /* owned */
+	struct dnsc *dnsc;     /* owned, may be NULL */
+	struct tls *tls;       /* ref */
 	bool draining;
 };
 
@@ -63,8 +63,8 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	int err = 0;
 
 	pl_strcpy(&msg->callid, callid, sizeof(callid));
-	log_debug("sip", callid, "%.*s %.*s from %s",
-		  (int)msg->met.l, msg->met.p, (int)msg->ruri.l, msg->ruri.p,
+	log_debug("sip", callid, "%.*s %.*s from %s", (int)msg->met.l,
+		  msg->met.p, (int)msg->ruri.l, msg->ruri.p,
 		  sip_transp_name(msg->tp));
 
 	if (method_is(msg, "OPTIONS"))
@@ -72,8 +72,9 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 	else if (method_is(msg, "ACK"))
 		return true;
 	else if (method_is(msg, "INVITE") && srv->draining)
-		err = sip_replyf(srv->sip, msg, 503, "Service Unavailable",
-				 "Retry-After: 30\r\nContent-Length: 0\r\n\r\n");
+		err =
+		    sip_replyf(srv->sip, msg, 503, "Service Unavailable",
+			       "Retry-After: 30\r\nContent-Length: 0\r\n\r\n");
 	else if (method_is(msg, "INVITE"))
 		err = sip_reply(srv->sip, msg, 404, "Not Found");
 	else if (method_is(msg, "BYE") || method_is(msg, "CANCEL"))
@@ -134,8 +135,9 @@ static void dns_client_alloc(struct sip_server *srv)
 	char domain[64];
 
 	if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn) {
-		log_warn("sip", NULL, "no DNS servers found: outbound SIP "
-				      "to host names will fail");
+		log_warn("sip", NULL,
+			 "no DNS servers found: outbound SIP "
+			 "to host names will fail");
 		return;
 	}
 	if (dnsc_alloc(&srv->dnsc, NULL, nsv, nsn))
@@ -169,11 +171,11 @@ int sip_server_alloc(struct sip_server **srvp,
 		err = transport_add(srv, SIP_TRANSP_TCP, opts->tcp_listen);
 	if (!err && opts->tls_listen && opts->tls_listen[0]) {
 		if (!srv->tls) {
-			log_error("sip", NULL, "TLS listener without a "
-					       "certificate");
+			log_error("sip", NULL,
+				  "TLS listener without a "
+				  "certificate");
 			err = EINVAL;
-		}
-		else {
+		} else {
 			err = transport_add(srv, SIP_TRANSP_TLS,
 					    opts->tls_listen);
 		}

@@ -20,7 +20,7 @@ struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
 	const char *tcp_listen;
 	const char *tls_listen;
-	struct tls *tls;        /* borrowed; required when tls_listen set */
+	struct tls *tls; /* borrowed; required when tls_listen set */
 };
 
 int sip_server_alloc(struct sip_server **srvp,

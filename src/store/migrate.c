@@ -9,7 +9,7 @@
 #include "store/migrate.h"
 
 #define MAX_MIGRATIONS 512
-#define LOCK_ID "7263401"
+#define LOCK_ID	       "7263401"
 
 static int cmp_version(const void *a, const void *b)
 {
@@ -19,8 +19,8 @@ static int cmp_version(const void *a, const void *b)
 }
 
 int migrate_plan(struct migration *files, size_t nfiles,
-		 const struct migration *applied, size_t napplied,
-		 size_t *todo, size_t *ntodo, char *why, size_t whysz)
+		 const struct migration *applied, size_t napplied, size_t *todo,
+		 size_t *ntodo, char *why, size_t whysz)
 {
 	size_t n = 0;
 
@@ -42,15 +42,18 @@ int migrate_plan(struct migration *files, size_t nfiles,
 				break;
 		}
 		if (i == nfiles) {
-			snprintf(why, whysz, "the database has migration %u "
+			snprintf(why, whysz,
+				 "the database has migration %u "
 				 "(%s) that is not in the migrations directory",
 				 applied[a].version, applied[a].name);
 			return EINVAL;
 		}
 		if (strcmp(files[i].checksum, applied[a].checksum)) {
-			snprintf(why, whysz, "%s was changed after it was "
+			snprintf(why, whysz,
+				 "%s was changed after it was "
 				 "applied (checksum differs); add a new "
-				 "migration instead", files[i].name);
+				 "migration instead",
+				 files[i].name);
 			return EINVAL;
 		}
 	}
@@ -129,8 +132,10 @@ static int load_dir(const char *dir, struct migration *v, size_t *n)
 		memset(m, 0, sizeof(*m));
 		m->version = (unsigned)strtoul(e->d_name, &end, 10);
 		if (end == e->d_name || *end != '_') {
-			log_error("store", NULL, "migration %s is not named "
-				  "NNNN_name.sql", e->d_name);
+			log_error("store", NULL,
+				  "migration %s is not named "
+				  "NNNN_name.sql",
+				  e->d_name);
 			err = EINVAL;
 			break;
 		}
@@ -173,9 +178,10 @@ static int apply_one(PGconn *pg, const struct migration *m)
 	if (!err)
 		err = exec_ok(pg, m->sql, m->name);
 	if (!err) {
-		r = PQexecParams(pg, "INSERT INTO schema_migrations (version,"
-				 " name, checksum) VALUES ($1, $2, $3)", 3,
-				 NULL, params, NULL, NULL, 0);
+		r = PQexecParams(pg,
+				 "INSERT INTO schema_migrations (version,"
+				 " name, checksum) VALUES ($1, $2, $3)",
+				 3, NULL, params, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			err = EPROTO;
 		PQclear(r);
@@ -207,10 +213,12 @@ int migrate_run(PGconn *pg, const char *dir)
 	err = exec_ok(pg, "SELECT pg_advisory_lock(" LOCK_ID ")", "lock");
 	if (err)
 		goto out;
-	err = exec_ok(pg, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	err = exec_ok(pg,
+		      "CREATE TABLE IF NOT EXISTS schema_migrations ("
 		      "version integer PRIMARY KEY, name text NOT NULL, "
 		      "checksum text NOT NULL, applied_at timestamptz NOT NULL"
-		      " DEFAULT now())", "schema_migrations");
+		      " DEFAULT now())",
+		      "schema_migrations");
 	if (err)
 		goto unlock;
 
@@ -229,8 +237,8 @@ int migrate_run(PGconn *pg, const char *dir)
 		applied[i].version = (unsigned)atoi(PQgetvalue(r, (int)i, 0));
 		snprintf(applied[i].name, sizeof(applied[i].name), "%s",
 			 PQgetvalue(r, (int)i, 1));
-		snprintf(applied[i].checksum, sizeof(applied[i].checksum),
-			 "%s", PQgetvalue(r, (int)i, 2));
+		snprintf(applied[i].checksum, sizeof(applied[i].checksum), "%s",
+			 PQgetvalue(r, (int)i, 2));
 	}
 
 	err = migrate_plan(files, nfiles, applied, napplied, todo, &ntodo, why,

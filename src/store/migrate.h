@@ -14,9 +14,9 @@
 
 struct migration {
 	unsigned version;
-	char name[128];     /* file name */
-	char checksum[65];  /* SHA-256 hex of the file */
-	char *sql;          /* owned (malloc) for files, NULL for applied */
+	char name[128];	   /* file name */
+	char checksum[65]; /* SHA-256 hex of the file */
+	char *sql;	   /* owned (malloc) for files, NULL for applied */
 };
 
 /*
@@ -26,8 +26,8 @@ struct migration {
  * duplicate version, checksum mismatch, applied version missing on disk.
  */
 int migrate_plan(struct migration *files, size_t nfiles,
-		 const struct migration *applied, size_t napplied,
-		 size_t *todo, size_t *ntodo, char *why, size_t whysz);
+		 const struct migration *applied, size_t napplied, size_t *todo,
+		 size_t *ntodo, char *why, size_t whysz);
 
 /* Load dir, compare with the database, apply what is missing. */
 int migrate_run(PGconn *pg, const char *dir);

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include "store/store.h"
 
-#define APIKEY_LEN 51 /* "tk_" + 48 */
+#define APIKEY_LEN	  51 /* "tk_" + 48 */
 #define APIKEY_PREFIX_LEN 11 /* "tk_" + 8 hex: a label, not a secret */
 
 int apikey_generate(char key[APIKEY_LEN + 1]);

@@ -28,47 +28,47 @@ enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
 
 struct query {
 	struct le le;
-	char *sql;            /* owned */
+	char *sql; /* owned */
 	int nparams;
-	char **params;        /* owned, each owned (NULL allowed) */
+	char **params;	      /* owned, each owned (NULL allowed) */
 	store_result_h *resh; /* borrowed; NULL for internal queries */
-	void *arg;            /* borrowed */
+	void *arg;	      /* borrowed */
 };
 
 struct pollh {
-	uv_poll_t h;        /* freed with this struct in its close callback */
-	struct conn *conn;  /* borrowed; NULL once detached */
+	uv_poll_t h;	   /* freed with this struct in its close callback */
+	struct conn *conn; /* borrowed; NULL once detached */
 };
 
 struct conn {
 	struct le le;
-	struct store *st;     /* borrowed: the store outlives its conns */
-	PGconn *pg;           /* owned */
-	struct pollh *poll;   /* owned until uv_close */
+	struct store *st;   /* borrowed: the store outlives its conns */
+	PGconn *pg;	    /* owned */
+	struct pollh *poll; /* owned until uv_close */
 	int fd;
-	uv_timer_t retry;     /* embedded; conn freed in its close cb */
+	uv_timer_t retry; /* embedded; conn freed in its close cb */
 	unsigned backoff_ms;
 	enum conn_state state;
-	bool listen_conn;     /* first connection: carries LISTENs */
-	bool pgpoll_write;    /* libpq waits for writability to connect */
-	bool listen_pending;  /* LISTENs to (re-)issue when next idle */
-	struct query *q;      /* owned: the query in flight */
-	PGresult *res;        /* owned: last result of q */
+	bool listen_conn;    /* first connection: carries LISTENs */
+	bool pgpoll_write;   /* libpq waits for writability to connect */
+	bool listen_pending; /* LISTENs to (re-)issue when next idle */
+	struct query *q;     /* owned: the query in flight */
+	PGresult *res;	     /* owned: last result of q */
 };
 
 struct listener {
 	struct le le;
-	char *channel;        /* owned */
-	store_notify_h *h;    /* borrowed */
-	void *arg;            /* borrowed */
+	char *channel;	   /* owned */
+	store_notify_h *h; /* borrowed */
+	void *arg;	   /* borrowed */
 };
 
 struct store {
-	uv_loop_t *loop;      /* borrowed */
-	char *conninfo;       /* owned */
+	uv_loop_t *loop; /* borrowed */
+	char *conninfo;	 /* owned */
 	unsigned queue_max;
-	struct list conns;    /* struct conn, owned */
-	struct list queue;    /* struct query, owned */
+	struct list conns; /* struct conn, owned */
+	struct list queue; /* struct query, owned */
 	struct list listeners;
 	unsigned queued;
 	unsigned long long nqueries, nerrors;
@@ -189,8 +189,7 @@ static void notifications(struct conn *c)
 	PGnotify *n;
 
 	while ((n = PQnotifies(c->pg))) {
-		for (struct le *le = c->st->listeners.head; le;
-		     le = le->next) {
+		for (struct le *le = c->st->listeners.head; le; le = le->next) {
 			struct listener *l = le->data;
 
 			if (!strcmp(l->channel, n->relname))
@@ -366,8 +365,8 @@ static bool send_listens(struct conn *c)
 		goto fail;
 	for (struct le *le = c->st->listeners.head; le; le = le->next) {
 		struct listener *l = le->data;
-		char *id = PQescapeIdentifier(c->pg, l->channel,
-					      strlen(l->channel));
+		char *id =
+		    PQescapeIdentifier(c->pg, l->channel, strlen(l->channel));
 
 		if (!id || mbuf_printf(mb, "LISTEN %s;", id)) {
 			PQfreemem(id);
@@ -484,7 +483,8 @@ int store_listen(struct store *st, const char *channel, store_notify_h *h,
 	l->arg = arg;
 	list_append(&st->listeners, &l->le, l);
 
-	/* re-issue every LISTEN on the listen connection when it is next idle */
+	/* re-issue every LISTEN on the listen connection when it is next idle
+	 */
 	if (c) {
 		c->listen_pending = true;
 		dispatch(st);
@@ -503,7 +503,8 @@ void store_stats(const struct store *st, struct store_stats *stats)
 	for (struct le *le = st->conns.head; le; le = le->next) {
 		const struct conn *c = le->data;
 
-		stats->conns_up += c->state == CONN_IDLE || c->state == CONN_BUSY;
+		stats->conns_up +=
+		    c->state == CONN_IDLE || c->state == CONN_BUSY;
 		stats->conns_busy += c->state == CONN_BUSY;
 	}
 	stats->queued = st->queued;

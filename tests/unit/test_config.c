@@ -51,8 +51,8 @@ static void errors(void **state)
 	char *missing[] = {"trunkd", "--db-pool-size", NULL};
 	char *notnum[] = {"trunkd", "--db-pool-size", "many", NULL};
 	char *negative[] = {"trunkd", "--rtp-port-min", "-5", NULL};
-	char *range[] = {"trunkd", "--rtp-port-min", "30000",
-			 "--rtp-port-max", "20000", NULL};
+	char *range[] = {"trunkd",	   "--rtp-port-min", "30000",
+			 "--rtp-port-max", "20000",	     NULL};
 	char *zero[] = {"trunkd", "--db-pool-size=0", NULL};
 	char *helpv[] = {"trunkd", "--help", NULL};
 
@@ -73,9 +73,9 @@ static void errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(env_then_flag),
-		cmocka_unit_test(errors),
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(env_then_flag),
+	    cmocka_unit_test(errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

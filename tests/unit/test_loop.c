@@ -137,11 +137,11 @@ static void udp_socket_receives(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(timer_fires_in_order, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(timer_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(udp_socket_receives, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(timer_fires_in_order, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(timer_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(udp_socket_receives, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

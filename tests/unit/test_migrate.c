@@ -26,8 +26,8 @@ static void applies_missing_in_order(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_equal(migrate_plan(files, 3, applied, 1, todo, &n, why,
-				      sizeof(why)), 0);
+	assert_int_equal(
+	    migrate_plan(files, 3, applied, 1, todo, &n, why, sizeof(why)), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(files[todo[0]].version, 3);
 	assert_int_equal(files[todo[1]].version, 10);
@@ -41,8 +41,8 @@ static void nothing_to_do(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_equal(migrate_plan(files, 2, applied, 2, todo, &n, why,
-				      sizeof(why)), 0);
+	assert_int_equal(
+	    migrate_plan(files, 2, applied, 2, todo, &n, why, sizeof(why)), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -56,23 +56,23 @@ static void refusals(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_not_equal(migrate_plan(dup, 2, NULL, 0, todo, &n, why,
-					  sizeof(why)), 0);
+	assert_int_not_equal(
+	    migrate_plan(dup, 2, NULL, 0, todo, &n, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "share version 1"));
-	assert_int_not_equal(migrate_plan(files, 2, changed, 1, todo, &n, why,
-					  sizeof(why)), 0);
+	assert_int_not_equal(
+	    migrate_plan(files, 2, changed, 1, todo, &n, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "changed after it was applied"));
-	assert_int_not_equal(migrate_plan(files, 2, unknown, 1, todo, &n, why,
-					  sizeof(why)), 0);
+	assert_int_not_equal(
+	    migrate_plan(files, 2, unknown, 1, todo, &n, why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "not in the migrations directory"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(applies_missing_in_order),
-		cmocka_unit_test(nothing_to_do),
-		cmocka_unit_test(refusals),
+	    cmocka_unit_test(applies_missing_in_order),
+	    cmocka_unit_test(nothing_to_do),
+	    cmocka_unit_test(refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

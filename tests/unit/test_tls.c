@@ -16,9 +16,9 @@
 #include "loop/tls.h"
 
 struct side {
-	struct tcp_conn *tc;   /* owned */
-	struct tls_conn *tls;  /* owned */
-	struct mbuf *rx;       /* owned: plaintext received */
+	struct tcp_conn *tc;  /* owned */
+	struct tls_conn *tls; /* owned */
+	struct mbuf *rx;      /* owned: plaintext received */
 	bool estab;
 	int closed_err;
 	bool closed;
@@ -28,7 +28,7 @@ struct pair {
 	struct tls *srv_tls, *cli_tls;
 	struct tcp_sock *ts;
 	struct side srv, cli;
-	size_t want;           /* bytes the client expects back */
+	size_t want; /* bytes the client expects back */
 };
 
 static uv_loop_t loop;
@@ -113,8 +113,9 @@ static void on_conn(const struct sa *peer, void *arg)
 	struct pair *p = arg;
 
 	(void)peer;
-	assert_int_equal(tcp_accept(&p->srv.tc, p->ts, srv_estab, srv_recv,
-				    srv_close, p), 0);
+	assert_int_equal(
+	    tcp_accept(&p->srv.tc, p->ts, srv_estab, srv_recv, srv_close, p),
+	    0);
 	assert_int_equal(tls_start_tcp(&p->srv.tls, p->srv_tls, p->srv.tc, 0),
 			 0);
 }
@@ -159,8 +160,9 @@ static void start(struct pair *p, const char *client_ca)
 	sa_set_str(&laddr, "127.0.0.1", 0);
 	assert_int_equal(tcp_listen(&p->ts, &laddr, on_conn, p), 0);
 	assert_int_equal(tcp_sock_local_get(p->ts, &laddr), 0);
-	assert_int_equal(tcp_connect(&p->cli.tc, &laddr, cli_estab, cli_recv,
-				     cli_close, p), 0);
+	assert_int_equal(
+	    tcp_connect(&p->cli.tc, &laddr, cli_estab, cli_recv, cli_close, p),
+	    0);
 	assert_int_equal(tls_start_tcp(&p->cli.tls, p->cli_tls, p->cli.tc, 0),
 			 0);
 }
@@ -218,12 +220,12 @@ static void missing_certificate(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(handshake_and_echo, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(untrusted_server_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(missing_certificate, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(handshake_and_echo, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(untrusted_server_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(missing_certificate, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
