@@ -110,11 +110,12 @@ static void metrics_h(struct http_req *req, void *arg)
 		    "trunkd_db_connections_up %u\n"
 		    "trunkd_db_connections_busy %u\n"
 		    "trunkd_db_queue_length %u\n"
+		    "trunkd_db_prepared_statements %u\n"
 		    "trunkd_db_queries_total %llu\n"
 		    "trunkd_db_errors_total %llu\n"
 		    "trunkd_sip_fds_watched %u\n",
-		    st.conns_up, st.conns_busy, st.queued, st.queries,
-		    st.errors, loop_re_fd_count());
+		    st.conns_up, st.conns_busy, st.queued, st.prepared,
+		    st.queries, st.errors, loop_re_fd_count());
 	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf, mb->end,
 		       NULL);
 	mem_deref(mb);

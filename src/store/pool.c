@@ -11,6 +11,7 @@
  * when PQsocket() changes.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <re_types.h>
@@ -54,7 +55,23 @@ struct conn {
 	bool listen_pending; /* LISTENs to (re-)issue when next idle */
 	struct query *q;     /* owned: the query in flight */
 	PGresult *res;	     /* owned: last result of q */
+	struct list stmts;   /* struct stmt, owned: prepared on this session */
+	unsigned nstmts;
+	struct stmt *preparing; /* owned: being prepared for q */
 };
+
+/*
+ * A statement prepared on one connection, keyed by its SQL text.  The first
+ * use costs one extra round trip (Parse); later uses send only Bind/Execute.
+ * A session forgets them all when it reconnects.
+ */
+struct stmt {
+	struct le le;
+	char *sql; /* owned */
+	char name[16];
+};
+
+#define MAX_STMTS 256
 
 struct listener {
 	struct le le;
@@ -79,6 +96,7 @@ struct store {
 static void conn_watch(struct conn *c);
 static void conn_connect(struct conn *c);
 static void dispatch(struct store *st);
+static void conn_down(struct conn *c, const char *why);
 
 static void query_destructor(void *arg)
 {
@@ -96,6 +114,75 @@ static void query_finish(struct query *q, int err, const PGresult *res)
 	if (q->resh)
 		q->resh(err, res, q->arg);
 	mem_deref(q);
+}
+
+static void stmt_destructor(void *arg)
+{
+	struct stmt *st = arg;
+
+	list_unlink(&st->le);
+	mem_deref(st->sql);
+}
+
+static struct stmt *stmt_find(const struct conn *c, const char *sql)
+{
+	for (struct le *le = c->stmts.head; le; le = le->next) {
+		struct stmt *st = le->data;
+
+		if (!strcmp(st->sql, sql))
+			return st;
+	}
+	return NULL;
+}
+
+static void stmts_forget(struct conn *c)
+{
+	list_flush(&c->stmts);
+	c->nstmts = 0;
+	c->preparing = mem_deref(c->preparing);
+}
+
+/* Send q on c: prepared when known, prepare first when new */
+static bool query_send(struct conn *c, struct query *q)
+{
+	const char *const *params = (const char *const *)q->params;
+	struct stmt *st = stmt_find(c, q->sql);
+
+	if (st)
+		return PQsendQueryPrepared(c->pg, st->name, q->nparams, params,
+					   NULL, NULL, 0);
+	if (c->nstmts >= MAX_STMTS)
+		return PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
+					 params, NULL, NULL, 0);
+	st = mem_zalloc(sizeof(*st), stmt_destructor);
+	if (!st || str_dup(&st->sql, q->sql)) {
+		mem_deref(st);
+		return false;
+	}
+	snprintf(st->name, sizeof(st->name), "s%u", c->nstmts++);
+	c->preparing = st;
+	return PQsendPrepare(c->pg, st->name, q->sql, q->nparams, NULL);
+}
+
+/* The Parse of c->preparing finished: keep it and execute, or fail q */
+static bool prepared(struct conn *c)
+{
+	struct stmt *st = c->preparing;
+
+	c->preparing = NULL;
+	if (!c->res || PQresultStatus(c->res) != PGRES_COMMAND_OK) {
+		mem_deref(st);
+		return false; /* the error result goes to the caller */
+	}
+	list_append(&c->stmts, &st->le, st);
+	PQclear(c->res);
+	c->res = NULL;
+	if (!query_send(c, c->q)) {
+		conn_down(c, PQerrorMessage(c->pg));
+		return true;
+	}
+	conn_watch(c);
+	return true;
 }
 
 const char *store_sqlstate(const PGresult *res)
@@ -162,6 +249,7 @@ static void conn_down(struct conn *c, const char *why)
 		PQfinish(c->pg);
 		c->pg = NULL;
 	}
+	stmts_forget(c);
 	c->state = CONN_DOWN;
 	if (c->res) {
 		PQclear(c->res);
@@ -236,6 +324,8 @@ static void on_readable(struct conn *c)
 	while (!PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
 		if (!r) {
+			if (c->preparing && prepared(c))
+				return;
 			query_done(c);
 			dispatch(c->st);
 			return;
@@ -405,9 +495,7 @@ static void dispatch(struct store *st)
 		q = list_ledata(list_head(&st->queue));
 		list_unlink(&q->le);
 		--st->queued;
-		if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL,
-				       (const char *const *)q->params, NULL,
-				       NULL, 0)) {
+		if (!query_send(c, q)) {
 			c->q = q;
 			conn_down(c, PQerrorMessage(c->pg));
 			continue;
@@ -506,6 +594,7 @@ void store_stats(const struct store *st, struct store_stats *stats)
 		stats->conns_up +=
 		    c->state == CONN_IDLE || c->state == CONN_BUSY;
 		stats->conns_busy += c->state == CONN_BUSY;
+		stats->prepared += c->nstmts;
 	}
 	stats->queued = st->queued;
 	stats->queries = st->nqueries;
@@ -542,6 +631,7 @@ void store_close(struct store *st)
 		if (c->pg)
 			PQfinish(c->pg);
 		c->pg = NULL;
+		stmts_forget(c);
 		uv_timer_stop(&c->retry);
 		uv_close((uv_handle_t *)&c->retry, on_conn_closed);
 	}

@@ -35,6 +35,7 @@ struct store_stats {
 	unsigned conns_up;
 	unsigned conns_busy;
 	unsigned queued;
+	unsigned prepared; /* statements prepared, all connections */
 	unsigned long long queries;
 	unsigned long long errors;
 };

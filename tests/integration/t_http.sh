@@ -36,5 +36,10 @@ expect_match "the server still answers after all that" '^200 ' "$r"
 r=$(curl -sv --max-time 5 -o /dev/null -o /dev/null http://127.0.0.1:$HTTP/healthz http://127.0.0.1:$HTTP/healthz 2>&1 | grep -ci 're-using existing connection')
 expect_eq "curl reuses one keep-alive connection for two requests" 1 "$r"
 
+for _ in 1 2 3 4 5 6; do api GET /healthz >/dev/null; done
+m=$(curl -s --max-time 5 "http://127.0.0.1:$HTTP/metrics")
+expect_match "queries run as prepared statements" 'trunkd_db_prepared_statements [1-9]' "$m"
+expect_match "metrics count requests by route" 'trunkd_http_requests_total\{method="GET",route="/healthz",status="2xx"\} [0-9]+' "$m"
+
 trunkd_stop
 finish
