@@ -125,6 +125,9 @@ static const struct http_route routes[] = {
     {"GET", "/healthz", healthz_h, 0},
     {"GET", "/metrics", metrics_h, 0},
     {"GET", "/v1/org", org_h, ROUTE_AUTH},
+    {"GET", "/v1/sip", api_sip_get_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/attach", api_sip_attach_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/detach", api_sip_detach_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)

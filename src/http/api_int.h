@@ -37,6 +37,11 @@ void api_auth_h(struct http_req *req, void *arg);
 void api_auth_flush(struct api *api);
 int api_auth_init(struct api *api);
 
+/* /v1/sip handlers (api_sip.c) */
+void api_sip_get_h(struct http_req *req, void *arg);
+void api_sip_attach_h(struct http_req *req, void *arg);
+void api_sip_detach_h(struct http_req *req, void *arg);
+
 /* 503 for a store_query() that could not start */
 void api_reply_store_error(struct http_req *req, int err);
 
