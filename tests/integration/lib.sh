@@ -34,12 +34,14 @@ expect_match() {
 	if [[ $3 =~ $2 ]]; then ok "$1"; else fail "$1: '$3' does not match /$2/"; fi
 }
 
-# A port nobody listens on (TCP and UDP), in a range away from the defaults.
+# A port nobody uses (TCP or UDP, any state), below Linux's ephemeral range
+# (32768+) so that no outgoing connection can take it meanwhile, and away
+# from the RTP ports tests give trunkd (21000-31999).
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((30000 + RANDOM % 25000))
-		ss -Htuln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+		p=$((12000 + RANDOM % 8000))
+		ss -Htuan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
 	done
 	return 1
 }
@@ -56,9 +58,21 @@ db_create() {
 # trunkd_start [flags...]: start trunkd on fresh ports, wait until it answers
 # /healthz; sets HTTP, SIP_PORT, SIPS_PORT, TK_PID, TK_LOG
 trunkd_start() {
+	local attempt
+	for attempt in 1 2 3; do
+		trunkd_try_start "$@" && return 0
+		grep -q 'Address already in use' "$TK_LOG" || break
+		log "a port was taken meanwhile; retrying with others"
+	done
+	log "trunkd did not start; its log:"; cat "$TK_LOG"
+	exit 1
+}
+
+trunkd_try_start() {
 	HTTP=$(free_port); SIP_PORT=$(free_port); SIPS_PORT=$(free_port)
-	local rtp=$(( (20000 + RANDOM % 20000) & ~1 ))
+	local rtp=$(( (21000 + RANDOM % 10000) & ~1 ))
 	TK_LOG="$T_DIR/trunkd.log"
+	: >"$TK_LOG"
 	"$TRUNKD_BIN" --http-listen "127.0.0.1:$HTTP" \
 		--sip-udp "127.0.0.1:$SIP_PORT" --sip-tcp "127.0.0.1:$SIP_PORT" \
 		--sip-tls "127.0.0.1:$SIPS_PORT" \
@@ -71,11 +85,10 @@ trunkd_start() {
 	T_PIDS+=("$TK_PID")
 	for _ in $(seq 1 100); do
 		curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
-		kill -0 "$TK_PID" 2>/dev/null || break
+		kill -0 "$TK_PID" 2>/dev/null || return 1
 		sleep 0.1
 	done
-	log "trunkd did not start; its log:"; cat "$TK_LOG"
-	exit 1
+	return 1
 }
 
 # trunkd_stop: SIGTERM, and the exit status must be 0 within 15 s
