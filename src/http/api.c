@@ -128,6 +128,10 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip", api_sip_get_h, ROUTE_AUTH},
     {"POST", "/v1/sip/attach", api_sip_attach_h, ROUTE_AUTH},
     {"POST", "/v1/sip/detach", api_sip_detach_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/parse-destination", api_sip_parse_destination_h,
+     ROUTE_AUTH},
+    {"GET", "/v1/sip/firewall-ips", api_sip_firewall_ips_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/outbound-setup", api_sip_outbound_setup_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)

@@ -37,10 +37,17 @@ void api_auth_h(struct http_req *req, void *arg);
 void api_auth_flush(struct api *api);
 int api_auth_init(struct api *api);
 
+/* 403 SIP_NOT_ENABLED unless the caller's org has SIP; true if allowed */
+bool api_sip_enabled(struct http_req *req);
+
 /* /v1/sip handlers (api_sip.c) */
 void api_sip_get_h(struct http_req *req, void *arg);
 void api_sip_attach_h(struct http_req *req, void *arg);
 void api_sip_detach_h(struct http_req *req, void *arg);
+/* configuration-only answers (api_info.c) */
+void api_sip_parse_destination_h(struct http_req *req, void *arg);
+void api_sip_firewall_ips_h(struct http_req *req, void *arg);
+void api_sip_outbound_setup_h(struct http_req *req, void *arg);
 
 /* 503 for a store_query() that could not start */
 void api_reply_store_error(struct http_req *req, int err);

@@ -17,8 +17,7 @@
 #include "core/sipconf.h"
 #include "store/store.h"
 
-/* 403 unless the caller's organisation has SIP; true when allowed */
-static bool sip_enabled(struct http_req *req)
+bool api_sip_enabled(struct http_req *req)
 {
 	if (api_principal(req)->sip)
 		return true;
@@ -174,7 +173,7 @@ void api_sip_attach_h(struct http_req *req, void *arg)
 	char *dirs_text;
 	int err = 0;
 
-	if (!sip_enabled(req) || !(body = body_json(req)))
+	if (!api_sip_enabled(req) || !(body = body_json(req)))
 		return;
 	err = sipconf_attach_parse(&att, body, &v);
 	json_decref(body);
@@ -305,7 +304,7 @@ void api_sip_get_h(struct http_req *req, void *arg)
 	struct get_q *g;
 	int err;
 
-	if (!sip_enabled(req) || !query_number(req, number))
+	if (!api_sip_enabled(req) || !query_number(req, number))
 		return;
 	g = mem_zalloc(sizeof(*g), get_destructor);
 	if (!g) {
@@ -375,7 +374,7 @@ void api_sip_detach_h(struct http_req *req, void *arg)
 	size_t i;
 	int err;
 
-	if (!sip_enabled(req) || !(body = body_json(req)))
+	if (!api_sip_enabled(req) || !(body = body_json(req)))
 		return;
 	dirs = json_object_get(body, "directions");
 	if (!jsonv_object(&v, body, "", keys) ||

@@ -78,5 +78,18 @@ expect_match "detaching again is 404" '^404 .*NOT_FOUND' "$r"
 r=$(api POST /v1/sip/detach -H "Authorization: Bearer $K2" -d '{"phone_number": "+14150000000", "directions": [{"type": "outbound"}], "service": "sip"}')
 expect_match "another org cannot detach it" '^404 ' "$r"
 
+r=$(api POST /v1/sip/parse-destination "${H[@]}" -d '{"sip_endpoint": "sip:user@host.example:5061;transport=tls"}')
+expect_eq "parse-destination of a full SIP URI" '200 {"data":{"host":"host.example","port":5061,"transport":"tls","user":"user","uri":"sip:user@host.example:5061;transport=tls"},"errors":null}' "$r"
+r=$(api POST /v1/sip/parse-destination "${H[@]}" -d '{"sip_endpoint": "tls://pbx.example"}')
+expect_match "parse-destination defaults tls to 5061" '"host":"pbx.example","port":5061,"transport":"tls"' "$r"
+r=$(api POST /v1/sip/parse-destination "${H[@]}" -d '{"sip_endpoint": "pbx.example:99999"}')
+expect_match "parse-destination refuses a bad port, saying why" '^400 .*"INVALID_DESTINATION","message":"port must be between 1 and 65535"' "$r"
+r=$(api GET /v1/sip/firewall-ips -H "authorization: $K1")
+expect_match "firewall-ips gives signalling and the RTP range" '"signaling":\{"ips":\["127.0.0.1"\].*"port":'"$SIPS_PORT"',"transport":"tls"\},"media":\{"ips":\["127.0.0.1"\],"port_range":\{"start":[0-9]+,"end":[0-9]+\},"protocol":"udp"' "$r"
+r=$(api GET /v1/sip/outbound-setup -H "authorization: $K1")
+expect_match "outbound-setup gives host, port, codecs and SRTP" '"host":"127.0.0.1","port":'"$SIPS_PORT"',"transport":"tls".*"codecs":\["PCMU","PCMA"\].*"suite":"AES_CM_128_HMAC_SHA1_80"' "$r"
+r=$(api GET /v1/sip/firewall-ips -H "authorization: $KNOSIP")
+expect_match "firewall-ips needs the SIP entitlement" '^403 .*SIP_NOT_ENABLED' "$r"
+
 trunkd_stop
 finish
