@@ -126,6 +126,7 @@ static const struct http_route routes[] = {
     {"GET", "/metrics", metrics_h, 0},
     {"GET", "/v1/org", org_h, ROUTE_AUTH},
     {"GET", "/v1/sip", api_sip_get_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/numbers", api_sip_numbers_h, ROUTE_AUTH},
     {"POST", "/v1/sip/attach", api_sip_attach_h, ROUTE_AUTH},
     {"POST", "/v1/sip/detach", api_sip_detach_h, ROUTE_AUTH},
     {"POST", "/v1/sip/parse-destination", api_sip_parse_destination_h,

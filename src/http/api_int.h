@@ -42,6 +42,7 @@ bool api_sip_enabled(struct http_req *req);
 
 /* /v1/sip handlers (api_sip.c) */
 void api_sip_get_h(struct http_req *req, void *arg);
+void api_sip_numbers_h(struct http_req *req, void *arg);
 void api_sip_attach_h(struct http_req *req, void *arg);
 void api_sip_detach_h(struct http_req *req, void *arg);
 /* configuration-only answers (api_info.c) */

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "http/api_int.h"
 #include <re_fmt.h>
@@ -296,31 +297,87 @@ static bool query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
 	return true;
 }
 
-void api_sip_get_h(struct http_req *req, void *arg)
+/* Run sql (returning one JSON cell) and reply with it as data */
+static void reply_json_query(struct api *api, struct http_req *req,
+			     const char *sql, int n, const char *const *params)
 {
-	struct api *api = arg;
-	char number[SIPCONF_NUMBER_MAX + 1];
-	const char *params[2] = {api_principal(req)->org_id, number};
-	struct get_q *g;
+	struct get_q *g = mem_zalloc(sizeof(*g), get_destructor);
 	int err;
 
-	if (!api_sip_enabled(req) || !query_number(req, number))
-		return;
-	g = mem_zalloc(sizeof(*g), get_destructor);
 	if (!g) {
 		http_reply_error(req, 500, "INTERNAL", "out of memory");
 		return;
 	}
 	g->req = mem_ref(req);
-	err = store_query(
-	    api->store,
-	    "SELECT json_build_object('inbound', " ROW_JSON(
-		"inbound") ", 'outbound', " ROW_JSON("outbound") ")",
-	    2, params, on_got, g);
+	err = store_query(api->store, sql, n, params, on_got, g);
 	if (err) {
 		api_reply_store_error(req, err);
 		mem_deref(g);
 	}
+}
+
+void api_sip_get_h(struct http_req *req, void *arg)
+{
+	char number[SIPCONF_NUMBER_MAX + 1];
+	const char *params[2] = {api_principal(req)->org_id, number};
+
+	if (!api_sip_enabled(req) || !query_number(req, number))
+		return;
+	reply_json_query(
+	    arg, req,
+	    "SELECT json_build_object('inbound', " ROW_JSON(
+		"inbound") ", 'outbound', " ROW_JSON("outbound") ")",
+	    2, params);
+}
+
+/*
+ * GET /v1/sip/numbers?limit=&cursor=: numbers in order; the cursor is the
+ * last phone_number of the previous page, next_cursor null on the last.
+ */
+void api_sip_numbers_h(struct http_req *req, void *arg)
+{
+	const char *lim = http_req_query(req, "limit");
+	char limit[8] = "50", cursor[SIPCONF_NUMBER_MAX + 1] = "";
+	const char *params[3] = {api_principal(req)->org_id, cursor, limit};
+	const char *c;
+	char *end;
+	long n;
+
+	if (!api_sip_enabled(req))
+		return;
+	if (lim) {
+		n = strtol(lim, &end, 10);
+		if (!lim[0] || *end || n < 1 || n > 200) {
+			http_reply_error(req, 400, "INVALID_FIELD",
+					 "limit must be a whole number from 1 "
+					 "to 200");
+			return;
+		}
+		snprintf(limit, sizeof(limit), "%ld", n);
+	}
+	c = http_req_query(req, "cursor");
+	if (c && strlen(c) > SIPCONF_NUMBER_MAX) {
+		http_reply_error(req, 400, "INVALID_FIELD",
+				 "cursor is not one this API returned");
+		return;
+	}
+	if (c)
+		snprintf(cursor, sizeof(cursor), "%s", c);
+	reply_json_query(
+	    arg, req,
+	    "WITH page AS (SELECT number, array_agg(direction ORDER BY "
+	    "direction) AS directions, max(trunk_id) AS trunk_id, "
+	    "max(updated_at) AS updated_at FROM sip_configs WHERE org_id = "
+	    "$1::uuid AND number > $2 GROUP BY number ORDER BY number "
+	    "LIMIT $3::int + 1), shown AS (SELECT * FROM page ORDER BY "
+	    "number LIMIT $3::int) SELECT json_build_object('numbers', "
+	    "coalesce((SELECT json_agg(json_build_object('phone_number', "
+	    "number, 'directions', directions, 'trunk_id', trunk_id, "
+	    "'updated_at', to_char(updated_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) ORDER BY number) FROM "
+	    "shown), '[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) "
+	    "FROM page) > $3::int THEN (SELECT max(number) FROM shown) END)",
+	    3, params);
 }
 
 struct detach_q {

@@ -78,6 +78,24 @@ expect_match "detaching again is 404" '^404 .*NOT_FOUND' "$r"
 r=$(api POST /v1/sip/detach -H "Authorization: Bearer $K2" -d '{"phone_number": "+14150000000", "directions": [{"type": "outbound"}], "service": "sip"}')
 expect_match "another org cannot detach it" '^404 ' "$r"
 
+# pagination over the org's numbers (+14150000000..3 and ..9 are attached)
+r=$(api GET '/v1/sip/numbers?limit=2' -H "authorization: $K1")
+expect_match "numbers: first page of two with a cursor" '"numbers":\[\{"phone_number":"\+14150000000","directions":\["outbound"\].*\{"phone_number":"\+14150000001".*\],"next_cursor":"\+14150000001"' "$r"
+all=""
+cur=""
+for _ in 1 2 3 4; do
+	r=$(api GET "/v1/sip/numbers?limit=2&cursor=$(printf %s "$cur" | sed 's/+/%2B/')" -H "authorization: $K1")
+	all="$all $(grep -o '"phone_number":"[^"]*"' <<<"$r" | cut -d'"' -f4 | tr '\n' ' ')"
+	cur=$(sed -n 's/.*"next_cursor":"\([^"]*\)".*/\1/p' <<<"$r")
+	[ -z "$cur" ] && break
+done
+expect_eq "walking the cursor lists every number once, in order" "+14150000000 +14150000001 +14150000002 +14150000003 +14150000009" "$(echo $all)"
+expect_match "the last page has next_cursor null" '"next_cursor":null' "$r"
+r=$(api GET '/v1/sip/numbers' -H "Authorization: Bearer $K2")
+expect_eq "another org's list is empty" '200 {"data":{"numbers":[],"next_cursor":null},"errors":null}' "$r"
+r=$(api GET '/v1/sip/numbers?limit=500' -H "authorization: $K1")
+expect_match "limit over 200 is refused" '^400 .*INVALID_FIELD.*limit' "$r"
+
 r=$(api POST /v1/sip/parse-destination "${H[@]}" -d '{"sip_endpoint": "sip:user@host.example:5061;transport=tls"}')
 expect_eq "parse-destination of a full SIP URI" '200 {"data":{"host":"host.example","port":5061,"transport":"tls","user":"user","uri":"sip:user@host.example:5061;transport=tls"},"errors":null}' "$r"
 r=$(api POST /v1/sip/parse-destination "${H[@]}" -d '{"sip_endpoint": "tls://pbx.example"}')
