@@ -129,6 +129,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/numbers", api_sip_numbers_h, ROUTE_AUTH},
     {"POST", "/v1/sip/attach", api_sip_attach_h, ROUTE_AUTH},
     {"POST", "/v1/sip/detach", api_sip_detach_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/update", api_sip_update_h, ROUTE_AUTH},
     {"POST", "/v1/sip/parse-destination", api_sip_parse_destination_h,
      ROUTE_AUTH},
     {"GET", "/v1/sip/firewall-ips", api_sip_firewall_ips_h, ROUTE_AUTH},

@@ -45,6 +45,7 @@ void api_sip_get_h(struct http_req *req, void *arg);
 void api_sip_numbers_h(struct http_req *req, void *arg);
 void api_sip_attach_h(struct http_req *req, void *arg);
 void api_sip_detach_h(struct http_req *req, void *arg);
+void api_sip_update_h(struct http_req *req, void *arg);
 /* configuration-only answers (api_info.c) */
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);

@@ -118,47 +118,49 @@ static void on_attached(int err, const PGresult *res, void *arg)
 }
 
 /* The stored form of each direction, secrets sealed */
+/* The stored form of one direction: fields, options, sealed secrets */
+static json_t *direction_json(struct api *api, struct sipconf_direction *d,
+			      enum sipconf_dir t, int *errp)
+{
+	json_t *o, *secrets = json_object();
+	char *sealed = NULL, *plain;
+
+	if (d->register_username)
+		json_object_set_new(d->options, "register_username",
+				    json_string(d->register_username));
+	o = json_pack("{s:s, s:s?, s:O?, s:O}", "direction",
+		      sipconf_dir_name(t), "sip_endpoint", d->sip_endpoint,
+		      "headers", d->headers, "options", d->options);
+	if (d->sip_password)
+		json_object_set_new(secrets, "sip_password",
+				    json_string(d->sip_password));
+	if (d->register_username)
+		json_object_set_new(secrets, "register_password",
+				    json_string(d->register_password));
+	if (json_object_size(secrets)) {
+		plain = json_dumps(secrets, JSON_COMPACT);
+		*errp =
+		    plain ? secret_seal(api->cfg->server_secret, plain, &sealed)
+			  : ENOMEM;
+		free(plain);
+		if (!*errp)
+			json_object_set_new(o, "secret", json_string(sealed));
+		mem_deref(sealed);
+	}
+	json_decref(secrets);
+	return o;
+}
+
 static json_t *directions_json(struct api *api, struct sipconf_attach *att,
 			       int *errp)
 {
 	json_t *dirs = json_array();
 
 	for (int t = 0; t < 2 && !*errp; t++) {
-		struct sipconf_direction *d = &att->dir[t];
-		json_t *o, *secrets = json_object();
-		char *sealed = NULL, *plain;
-
-		if (!d->present) {
-			json_decref(secrets);
-			continue;
-		}
-		if (d->register_username)
-			json_object_set_new(d->options, "register_username",
-					    json_string(d->register_username));
-		o = json_pack("{s:s, s:s?, s:O?, s:O}", "direction",
-			      sipconf_dir_name((enum sipconf_dir)t),
-			      "sip_endpoint", d->sip_endpoint, "headers",
-			      d->headers, "options", d->options);
-		if (d->sip_password)
-			json_object_set_new(secrets, "sip_password",
-					    json_string(d->sip_password));
-		if (d->register_username) {
-			json_object_set_new(secrets, "register_password",
-					    json_string(d->register_password));
-		}
-		if (json_object_size(secrets)) {
-			plain = json_dumps(secrets, JSON_COMPACT);
-			*errp = plain ? secret_seal(api->cfg->server_secret,
-						    plain, &sealed)
-				      : ENOMEM;
-			free(plain);
-			if (!*errp)
-				json_object_set_new(o, "secret",
-						    json_string(sealed));
-			mem_deref(sealed);
-		}
-		json_decref(secrets);
-		json_array_append_new(dirs, o);
+		if (att->dir[t].present)
+			json_array_append_new(
+			    dirs, direction_json(api, &att->dir[t],
+						 (enum sipconf_dir)t, errp));
 	}
 	return dirs;
 }
@@ -267,6 +269,11 @@ static void on_got(int err, const PGresult *res, void *arg)
 
 	if (err) {
 		api_reply_store_error(g->req, err == EPROTO ? EIO : err);
+		goto out;
+	}
+	if (PQgetisnull(res, 0, 0)) {
+		http_reply_error(g->req, 404, "NOT_FOUND",
+				 "no such SIP configuration for this number");
 		goto out;
 	}
 	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
@@ -378,6 +385,88 @@ void api_sip_numbers_h(struct http_req *req, void *arg)
 	    "shown), '[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) "
 	    "FROM page) > $3::int THEN (SELECT max(number) FROM shown) END)",
 	    3, params);
+}
+
+/*
+ * POST /v1/sip/update {phone_number, updates: {type, ...}}: fields given
+ * replace the stored ones, options are merged key by key, credentials (when
+ * any is given) are re-sealed as a whole.  404 if that direction was never
+ * attached by this organisation.
+ */
+void api_sip_update_h(struct http_req *req, void *arg)
+{
+	static const char *const keys[] = {"phone_number", "updates", NULL};
+	struct api *api = arg;
+	struct sipconf_direction d = {0};
+	struct jsonv v = {0};
+	char number[SIPCONF_NUMBER_MAX + 1];
+	const char *num = NULL, *params[7];
+	char *opts = NULL, *hdrs = NULL;
+	json_t *body, *upd, *stored = NULL;
+	enum sipconf_dir t;
+	int err = 0;
+
+	if (!api_sip_enabled(req) || !(body = body_json(req)))
+		return;
+	upd = json_object_get(body, "updates");
+	if (!jsonv_object(&v, body, "", keys) ||
+	    !jsonv_string(&v, body, "", "phone_number", true, &num))
+		goto invalid;
+	if (!upd) {
+		jsonv_fail(&v, "MISSING_FIELD", "updates is required");
+		goto invalid;
+	}
+	if (!sipconf_direction_parse(&d, &t, upd, "updates", true, &v))
+		goto invalid;
+	if (sipconf_number_normalize(num, true, number)) {
+		jsonv_fail(&v, "INVALID_PHONE_NUMBER",
+			   "phone_number is not a valid E.164 number");
+		goto invalid;
+	}
+	/* an omitted auth_mode keeps the stored one */
+	if (t == SIPCONF_INBOUND && !json_object_get(upd, "auth_mode"))
+		json_object_del(d.options, "auth_mode");
+	stored = direction_json(api, &d, t, &err);
+	opts = json_dumps(json_object_get(stored, "options"), JSON_COMPACT);
+	hdrs = d.headers ? json_dumps(d.headers, JSON_COMPACT) : NULL;
+	if (err || !opts) {
+		http_reply_error(req, 500, "INTERNAL", "could not store it");
+		goto out;
+	}
+	params[0] = api_principal(req)->org_id;
+	params[1] = number;
+	params[2] = sipconf_dir_name(t);
+	params[3] = d.sip_endpoint;
+	params[4] = hdrs;
+	params[5] = opts;
+	params[6] = json_string_value(json_object_get(stored, "secret"));
+	reply_json_query(
+	    api, req,
+	    "WITH u AS (UPDATE sip_configs SET sip_endpoint = coalesce($4,"
+	    " sip_endpoint), headers = coalesce($5::jsonb, headers), "
+	    "options = (options || $6::jsonb) - CASE WHEN $6::jsonb->>"
+	    "'auth_mode' = 'ip' THEN 'register_username' ELSE '' END, "
+	    "secret = coalesce($7, secret), updated_at = now() WHERE "
+	    "org_id = $1::uuid AND number = $2 AND direction = $3 "
+	    "RETURNING *), n AS (SELECT pg_notify('trunkd_sip_changed', $2)"
+	    " FROM u) SELECT (SELECT json_build_object('number', number, "
+	    "'id', id, 'org_id', org_id, 'direction', direction, "
+	    "'sip_endpoint', sip_endpoint, 'created_at', to_char("
+	    "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
+	    "), 'updated_at', to_char(updated_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'headers', headers, "
+	    "'options', options) FROM u), (SELECT count(*) FROM n)",
+	    7, params);
+	goto out;
+
+invalid:
+	http_reply_error(req, 400, v.code, "%s", v.message);
+out:
+	free(opts);
+	free(hdrs);
+	json_decref(stored);
+	sipconf_direction_reset(&d);
+	json_decref(body);
 }
 
 struct detach_q {

@@ -78,6 +78,19 @@ expect_match "detaching again is 404" '^404 .*NOT_FOUND' "$r"
 r=$(api POST /v1/sip/detach -H "Authorization: Bearer $K2" -d '{"phone_number": "+14150000000", "directions": [{"type": "outbound"}], "service": "sip"}')
 expect_match "another org cannot detach it" '^404 ' "$r"
 
+# seed 000's update example
+r=$(api POST /v1/sip/update "${H[@]}" -d '{"phone_number": "+14150000001", "updates": {"type": "outbound", "sip_endpoint": "sip:user@your.provider.com"}}')
+expect_match "update changes the endpoint" '^200 \{"data":\{"number":"\+14150000001",.*"direction":"outbound","sip_endpoint":"sip:user@your.provider.com"' "$r"
+expect_match "update keeps options it was not given" '"options":\{"transport":"tls","secure_media":true\}' "$r"
+r=$(api POST /v1/sip/update "${H[@]}" -d '{"phone_number": "+14150000001", "updates": {"type": "outbound", "options": {"port": 5080}}}')
+expect_match "update merges options" '"options":\{"port":5080,"transport":"tls","secure_media":true\}' "$r"
+r=$(api POST /v1/sip/update "${H[@]}" -d '{"phone_number": "+14150000001", "updates": {"type": "inbound"}}')
+expect_match "updating a direction never attached is 404" '^404 .*NOT_FOUND' "$r"
+r=$(api POST /v1/sip/update "${H[@]}" -d '{"phone_number": "+14150000001", "updates": {"type": "outbound", "options": {"transport": "sctp"}}}')
+expect_match "update validates like attach" '^400 .*updates.options.transport must be one of' "$r"
+r=$(api POST /v1/sip/update -H "Authorization: Bearer $K2" -d '{"phone_number": "+14150000001", "updates": {"type": "outbound", "sip_endpoint": "evil.example"}}')
+expect_match "another org cannot update it" '^404 ' "$r"
+
 # pagination over the org's numbers (+14150000000..3 and ..9 are attached)
 r=$(api GET '/v1/sip/numbers?limit=2' -H "authorization: $K1")
 expect_match "numbers: first page of two with a cursor" '"numbers":\[\{"phone_number":"\+14150000000","directions":\["outbound"\].*\{"phone_number":"\+14150000001".*\],"next_cursor":"\+14150000001"' "$r"
