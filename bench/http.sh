@@ -36,3 +36,8 @@ run() {
 }
 run "GET /healthz" "http://127.0.0.1:$port/healthz"
 run "GET /v1/org (authenticated)" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/org"
+curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/sip/attach" -H "Authorization: Bearer $key" \
+	-d '{"phone_number": "+14150000000", "directions": [{"type": "inbound"}, {"type": "outbound", "sip_endpoint": "sip.customer.com"}], "service": "sip"}'
+run "GET /v1/sip?phone_number=" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/sip?phone_number=%2B14150000000"
+export TRUNKD_BENCH_KEY=$key
+run "POST /v1/sip/attach (random numbers)" -s "$TOP/bench/attach.lua" "http://127.0.0.1:$port"
