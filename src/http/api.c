@@ -35,50 +35,33 @@ void api_reply_store_error(struct http_req *req, int err)
 	}
 }
 
-struct health_q {
-	struct http_req *req; /* ref */
-};
-
-static void health_destructor(void *arg)
-{
-	struct health_q *hq = arg;
-
-	mem_deref(hq->req);
-}
-
+/* the store callbacks below hold the request itself (a mem object) */
 static void on_health(int err, const PGresult *res, void *arg)
 {
-	struct health_q *hq = arg;
+	struct http_req *req = arg;
 
 	(void)res;
 	if (err)
-		http_reply_error(hq->req, 503, "DATABASE_UNAVAILABLE",
+		http_reply_error(req, 503, "DATABASE_UNAVAILABLE",
 				 "the database is unreachable");
 	else
-		http_reply_data(hq->req, 200,
+		http_reply_data(req, 200,
 				json_pack("{s:s, s:s, s:s}", "status", "ok",
 					  "database", "up", "version",
 					  TRUNKD_VERSION));
-	mem_deref(hq);
+	mem_deref(req);
 }
 
 /* GET /healthz: a real round trip to PostgreSQL, not a cached flag */
 static void healthz_h(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
-	struct health_q *hq = mem_zalloc(sizeof(*hq), health_destructor);
-	int err;
 
-	if (!hq) {
-		http_reply_error(req, 500, "INTERNAL", "out of memory");
-		return;
-	}
-	hq->req = mem_ref(req);
-	err = store_query(api->store, "SELECT 1", 0, NULL, on_health, hq);
-	if (err) {
-		mem_deref(hq);
+	if (store_query(api->store, "SELECT 1", 0, NULL, on_health,
+			mem_ref(req))) {
 		http_reply_error(req, 503, "DATABASE_UNAVAILABLE",
 				 "the database is unreachable");
+		mem_deref(req); /* the ref store_query did not take */
 	}
 }
 

@@ -99,7 +99,7 @@ static void on_lookup(int err, const PGresult *res, void *arg)
 	struct principal *p;
 
 	if (err) {
-		api_reply_store_error(lk->req, err == EPROTO ? EIO : err);
+		api_reply_store_error(lk->req, err);
 		goto out;
 	}
 	if (PQntuples(res) != 1) {

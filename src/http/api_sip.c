@@ -251,38 +251,27 @@ out:
 	"options) FROM sip_configs WHERE org_id = $1::uuid AND number = $2 "   \
 	"AND direction = '" dir "')"
 
-struct get_q {
-	struct http_req *req; /* ref */
-};
-
-static void get_destructor(void *arg)
-{
-	struct get_q *g = arg;
-
-	mem_deref(g->req);
-}
-
 static void on_got(int err, const PGresult *res, void *arg)
 {
-	struct get_q *g = arg;
+	struct http_req *req = arg; /* ref taken by reply_json_query */
 	json_t *data;
 
 	if (err) {
-		api_reply_store_error(g->req, err == EPROTO ? EIO : err);
+		api_reply_store_error(req, err);
 		goto out;
 	}
 	if (PQgetisnull(res, 0, 0)) {
-		http_reply_error(g->req, 404, "NOT_FOUND",
+		http_reply_error(req, 404, "NOT_FOUND",
 				 "no such SIP configuration for this number");
 		goto out;
 	}
 	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	if (!data)
-		http_reply_error(g->req, 500, "INTERNAL", "bad row");
+		http_reply_error(req, 500, "INTERNAL", "bad row");
 	else
-		http_reply_data(g->req, 200, data);
+		http_reply_data(req, 200, data);
 out:
-	mem_deref(g);
+	mem_deref(req);
 }
 
 /* a number from the query string: E.164, or as given for trunk DIDs */
@@ -308,18 +297,11 @@ static bool query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
 static void reply_json_query(struct api *api, struct http_req *req,
 			     const char *sql, int n, const char *const *params)
 {
-	struct get_q *g = mem_zalloc(sizeof(*g), get_destructor);
-	int err;
+	int err = store_query(api->store, sql, n, params, on_got, mem_ref(req));
 
-	if (!g) {
-		http_reply_error(req, 500, "INTERNAL", "out of memory");
-		return;
-	}
-	g->req = mem_ref(req);
-	err = store_query(api->store, sql, n, params, on_got, g);
 	if (err) {
 		api_reply_store_error(req, err);
-		mem_deref(g);
+		mem_deref(req); /* the ref store_query did not take */
 	}
 }
 
@@ -487,7 +469,7 @@ static void on_detached(int err, const PGresult *res, void *arg)
 	json_t *dirs;
 
 	if (err) {
-		api_reply_store_error(d->req, err == EPROTO ? EIO : err);
+		api_reply_store_error(d->req, err);
 		goto out;
 	}
 	if (!PQntuples(res)) {
