@@ -18,11 +18,11 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/api.h"
-#include "http/http.h"
 #include "loop/loop.h"
 #include "loop/tls.h"
 #include "sip/sip_server.h"
 #include "store/migrate.h"
+#include "store/sipmap.h"
 #include "store/store.h"
 
 struct app {
@@ -30,6 +30,7 @@ struct app {
 	uv_loop_t loop;
 	struct tls *tls;	/* owned */
 	struct store *store;	/* owned */
+	struct sipmap *map;	/* owned */
 	struct sip_server *sip; /* owned */
 	struct api *api;	/* owned */
 	uv_timer_t stop_timer;	/* bounds the graceful stop */
@@ -43,6 +44,7 @@ static void app_release(struct app *app)
 	app->released = true;
 	app->api = mem_deref(app->api);
 	app->sip = mem_deref(app->sip);
+	app->map = mem_deref(app->map);
 	if (app->store)
 		store_close(app->store);
 	app->store = mem_deref(app->store);
@@ -77,7 +79,7 @@ static void on_stop(int signum, void *arg)
 	app->stop_timer.data = app;
 	uv_timer_start(&app->stop_timer, on_stop_timeout,
 		       app->cfg.shutdown_timeout * 1000ULL, 0);
-	http_server_drain(api_http(app->api), on_drained, app);
+	api_drain(app->api, on_drained, app);
 }
 
 /* Blocking on purpose: nothing else runs yet. */
@@ -124,10 +126,13 @@ static int app_start(struct app *app)
 			  cfg->db_pool_size, cfg->db_queue_max);
 	if (err)
 		return err;
+	err = sipmap_alloc(&app->map, app->store);
+	if (err)
+		return err;
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)
 		return err;
-	err = api_alloc(&app->api, &app->loop, cfg, app->store);
+	err = api_alloc(&app->api, &app->loop, cfg, app->store, app->map);
 	if (err)
 		return err;
 	return loop_signals_start(&app->loop, on_stop, app);

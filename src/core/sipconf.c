@@ -252,6 +252,32 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 	return true;
 }
 
+bool sipconf_trunk_parse(struct sipconf_trunk *t, const json_t *obj,
+			 bool creating, struct jsonv *v)
+{
+	static const char *const keys[] = {"name", "sip_endpoint", "options",
+					   NULL};
+	const json_t *m = json_object_get(obj, "options");
+
+	sipconf_direction_reset(&t->d);
+	t->d.options = json_object();
+	if (!json_is_object(obj))
+		return jsonv_fail(v, "INVALID_FIELD",
+				  "the body must be a JSON object");
+	if (!jsonv_object(v, obj, "", keys) ||
+	    !jsonv_string(v, obj, "", "name", creating, &t->name) ||
+	    !jsonv_string(v, obj, "", "sip_endpoint", false,
+			  &t->d.sip_endpoint))
+		return false;
+	if (t->name && (!t->name[0] || strlen(t->name) > 100))
+		return jsonv_fail(v, "INVALID_FIELD",
+				  "name must be 1 to 100 characters");
+	if (t->d.sip_endpoint && !t->d.sip_endpoint[0])
+		return jsonv_fail(v, "INVALID_FIELD",
+				  "sip_endpoint must not be empty");
+	return !m || json_is_null(m) || options_parse(&t->d, m, "trunk", v);
+}
+
 static void attach_destructor(void *arg)
 {
 	struct sipconf_attach *att = arg;

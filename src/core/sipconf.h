@@ -70,6 +70,18 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 			     struct jsonv *v);
 void sipconf_direction_reset(struct sipconf_direction *d);
 
+/*
+ * A trunk body (POST/PATCH /v1/sip/trunks): name, sip_endpoint, options as
+ * an outbound direction's.  creating makes name required.  Fills t->name,
+ * t->d.sip_endpoint, t->d.options (owned) and t->d.sip_password.
+ */
+struct sipconf_trunk {
+	const char *name; /* borrowed, NULL if absent */
+	struct sipconf_direction d;
+};
+bool sipconf_trunk_parse(struct sipconf_trunk *t, const json_t *obj,
+			 bool creating, struct jsonv *v);
+
 /* A number as stored: E.164, or (trunk-bound only) a DID/extension */
 int sipconf_number_normalize(const char *in, bool bound_to_trunk,
 			     char out[SIPCONF_NUMBER_MAX + 1]);

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "loop/loop.h"
+#include "store/sipmap.h"
 #include "store/store.h"
 
 void api_reply_store_error(struct http_req *req, int err)
@@ -35,6 +36,21 @@ void api_reply_store_error(struct http_req *req, int err)
 	}
 }
 
+json_t *api_body_json(struct http_req *req)
+{
+	json_error_t jerr;
+	size_t len;
+	const char *b = http_req_body(req, &len);
+	json_t *j = json_loadb(b, len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (!j)
+		http_reply_error(req, 400, "INVALID_JSON",
+				 "the body is not valid JSON: %s (line %d, "
+				 "column %d)",
+				 jerr.text, jerr.line, jerr.column);
+	return j;
+}
+
 /* the store callbacks below hold the request itself (a mem object) */
 static void on_health(int err, const PGresult *res, void *arg)
 {
@@ -52,11 +68,19 @@ static void on_health(int err, const PGresult *res, void *arg)
 	mem_deref(req);
 }
 
-/* GET /healthz: a real round trip to PostgreSQL, not a cached flag */
+/*
+ * GET /healthz: a real round trip to PostgreSQL, not a cached flag; 503
+ * until the SIP configuration map is loaded (calls cannot be routed yet)
+ */
 static void healthz_h(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
 
+	if (!sipmap_ready(api->map)) {
+		http_reply_error(req, 503, "STARTING",
+				 "loading the SIP configuration");
+		return;
+	}
 	if (store_query(api->store, "SELECT 1", 0, NULL, on_health,
 			mem_ref(req))) {
 		http_reply_error(req, 503, "DATABASE_UNAVAILABLE",
@@ -81,6 +105,7 @@ static void metrics_h(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
 	struct store_stats st;
+	struct sipmap_stats ms;
 	struct mbuf *mb = mbuf_alloc(4096);
 
 	if (!mb) {
@@ -88,6 +113,7 @@ static void metrics_h(struct http_req *req, void *arg)
 		return;
 	}
 	store_stats(api->store, &st);
+	sipmap_stats(api->map, &ms);
 	http_server_metrics(api->http, mb);
 	mbuf_printf(mb,
 		    "trunkd_db_connections_up %u\n"
@@ -96,17 +122,39 @@ static void metrics_h(struct http_req *req, void *arg)
 		    "trunkd_db_prepared_statements %u\n"
 		    "trunkd_db_queries_total %llu\n"
 		    "trunkd_db_errors_total %llu\n"
-		    "trunkd_sip_fds_watched %u\n",
+		    "trunkd_sip_fds_watched %u\n"
+		    "trunkd_sip_numbers %zu\n"
+		    "trunkd_sip_trunks %zu\n"
+		    "trunkd_sipmap_reloads_total %llu\n"
+		    "trunkd_sipmap_loads_total %llu\n",
 		    st.conns_up, st.conns_busy, st.queued, st.prepared,
-		    st.queries, st.errors, loop_re_fd_count());
+		    st.queries, st.errors, loop_re_fd_count(), ms.numbers,
+		    ms.trunks, ms.reloads, ms.loads);
 	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf, mb->end,
 		       NULL);
 	mem_deref(mb);
 }
 
-static const struct http_route routes[] = {
+/* /metrics on the API listener, unless an admin listener serves it */
+static void api_metrics_h(struct http_req *req, void *arg)
+{
+	struct api *api = arg;
+
+	if (api->admin)
+		http_reply_error(req, 404, "NOT_FOUND",
+				 "metrics are served on the admin listener");
+	else
+		metrics_h(req, arg);
+}
+
+static const struct http_route admin_routes[] = {
     {"GET", "/healthz", healthz_h, 0},
     {"GET", "/metrics", metrics_h, 0},
+};
+
+static const struct http_route routes[] = {
+    {"GET", "/healthz", healthz_h, 0},
+    {"GET", "/metrics", api_metrics_h, 0},
     {"GET", "/v1/org", org_h, ROUTE_AUTH},
     {"GET", "/v1/sip", api_sip_get_h, ROUTE_AUTH},
     {"GET", "/v1/sip/numbers", api_sip_numbers_h, ROUTE_AUTH},
@@ -117,6 +165,12 @@ static const struct http_route routes[] = {
      ROUTE_AUTH},
     {"GET", "/v1/sip/firewall-ips", api_sip_firewall_ips_h, ROUTE_AUTH},
     {"GET", "/v1/sip/outbound-setup", api_sip_outbound_setup_h, ROUTE_AUTH},
+    {"PATCH", "/v1/sip/config", api_sip_config_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/trunks", api_trunk_create_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/trunks", api_trunk_list_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/trunks/:id", api_trunk_get_h, ROUTE_AUTH},
+    {"PATCH", "/v1/sip/trunks/:id", api_trunk_update_h, ROUTE_AUTH},
+    {"DELETE", "/v1/sip/trunks/:id", api_trunk_delete_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)
@@ -124,13 +178,15 @@ static void api_destructor(void *arg)
 	struct api *api = arg;
 
 	api->http = mem_deref(api->http);
+	api->admin = mem_deref(api->admin);
 	hash_flush(api->keys);
 	api->keys = mem_deref(api->keys);
 	api->store = mem_deref(api->store);
+	api->map = mem_deref(api->map);
 }
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store)
+	      struct store *store, struct sipmap *map)
 {
 	struct http_limits lim = {
 	    .max_header = cfg->http_max_header,
@@ -147,6 +203,7 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	api->loop = loop;
 	api->cfg = cfg;
 	api->store = mem_ref(store);
+	api->map = mem_ref(map);
 	err = api_auth_init(api);
 	if (err)
 		goto out;
@@ -156,6 +213,10 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	if (err)
 		goto out;
 	http_server_set_auth(api->http, api_auth_h);
+	if (cfg->metrics_listen[0])
+		err = http_server_alloc(
+		    &api->admin, loop, cfg->metrics_listen, &lim, admin_routes,
+		    sizeof(admin_routes) / sizeof(admin_routes[0]), api);
 
 out:
 	if (err)
@@ -165,7 +226,34 @@ out:
 	return err;
 }
 
-struct http_server *api_http(const struct api *api)
+struct drain {
+	unsigned pending;
+	void (*doneh)(void *arg);
+	void *arg;
+};
+
+static void on_listener_drained(void *arg)
 {
-	return api->http;
+	struct drain *d = arg;
+
+	if (--d->pending)
+		return;
+	d->doneh(d->arg);
+	mem_deref(d);
+}
+
+void api_drain(struct api *api, void (*doneh)(void *arg), void *arg)
+{
+	struct drain *d = mem_zalloc(sizeof(*d), NULL);
+
+	if (!d) {
+		doneh(arg);
+		return;
+	}
+	d->doneh = doneh;
+	d->arg = arg;
+	d->pending = api->admin ? 2 : 1;
+	http_server_drain(api->http, on_listener_drained, d);
+	if (api->admin)
+		http_server_drain(api->admin, on_listener_drained, d);
 }

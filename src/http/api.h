@@ -1,8 +1,10 @@
 /**
  * @file api.h  The REST API: route table, authentication, shared context
  *
- * Ownership: api_alloc() returns a mem object holding a ref to the store and
- * owning the HTTP server it starts and the API-key cache.
+ * Ownership: api_alloc() returns a mem object holding refs to the store and
+ * the SIP configuration map, and owning the HTTP servers it starts (the API,
+ * and with --metrics-listen the admin listener for /metrics) and the API-key
+ * cache.
  */
 #ifndef TRUNKD_HTTP_API_H
 #define TRUNKD_HTTP_API_H
@@ -12,10 +14,12 @@
 struct api;
 struct config;
 struct store;
+struct sipmap;
 struct http_server;
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store);
-struct http_server *api_http(const struct api *api);
+	      struct store *store, struct sipmap *map);
+/* Stop accepting on every listener; doneh once no request is in flight */
+void api_drain(struct api *api, void (*doneh)(void *arg), void *arg);
 
 #endif

@@ -5,6 +5,8 @@
 #define TRUNKD_HTTP_API_INT_H
 
 #include <stdbool.h>
+#include <jansson.h>
+#include <libpq-fe.h>
 #include <re_types.h>
 #include <re_mem.h>
 #include <re_list.h>
@@ -22,7 +24,9 @@ struct api {
 	uv_loop_t *loop;	  /* borrowed */
 	const struct config *cfg; /* borrowed */
 	struct store *store;	  /* ref */
+	struct sipmap *map;	  /* ref */
 	struct http_server *http; /* owned */
+	struct http_server *admin; /* owned: --metrics-listen, or NULL */
 	struct hash *keys;	  /* owned: key hash -> struct keyent */
 	unsigned nkeys;
 };
@@ -46,10 +50,25 @@ void api_sip_numbers_h(struct http_req *req, void *arg);
 void api_sip_attach_h(struct http_req *req, void *arg);
 void api_sip_detach_h(struct http_req *req, void *arg);
 void api_sip_update_h(struct http_req *req, void *arg);
+void api_sip_config_h(struct http_req *req, void *arg);
+/* /v1/sip/trunks (api_trunks.c) */
+void api_trunk_create_h(struct http_req *req, void *arg);
+void api_trunk_list_h(struct http_req *req, void *arg);
+void api_trunk_get_h(struct http_req *req, void *arg);
+void api_trunk_update_h(struct http_req *req, void *arg);
+void api_trunk_delete_h(struct http_req *req, void *arg);
+/* The caller's trunk id (its stored row), or NULL */
+const json_t *api_trunk_of(struct api *api, struct http_req *req,
+			   const char *id);
 /* configuration-only answers (api_info.c) */
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);
 void api_sip_outbound_setup_h(struct http_req *req, void *arg);
+
+/* The body as JSON, or NULL after replying 400 INVALID_JSON */
+json_t *api_body_json(struct http_req *req);
+/* The JSON cell of a one-row result (a new reference), or NULL */
+json_t *api_result_json(const PGresult *res);
 
 /* 503 for a store_query() that could not start */
 void api_reply_store_error(struct http_req *req, int err);

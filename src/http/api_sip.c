@@ -1,10 +1,13 @@
 /**
- * @file api_sip.c  /v1/sip: attach, get and detach SIP configurations
+ * @file api_sip.c  /v1/sip: attach, get, update and detach SIP configurations
  *
- * Attach writes each number with one call of the SQL function sip_attach()
- * (migrations/0002), so every number succeeds or fails on its own and a
- * failed number never leaves a partial row.  The numbers run in parallel on
- * the pool; the reply lists them in request order.
+ * Every write is one call of an SQL function (migrations/0003) that returns
+ * the number's new state; the handler applies it to the in-memory map before
+ * replying, so reads (served from the map, never from PostgreSQL) see the
+ * client's own writes at once.  Attach writes each number on its own, so
+ * every number succeeds or fails on its own and a failed number never
+ * leaves a partial row; the numbers run in parallel on the pool and the
+ * reply lists them in request order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,10 +15,12 @@
 #include <string.h>
 #include "http/api_int.h"
 #include <re_fmt.h>
+#include "core/advconf.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/sipconf.h"
+#include "store/sipmap.h"
 #include "store/store.h"
 
 bool api_sip_enabled(struct http_req *req)
@@ -27,23 +32,15 @@ bool api_sip_enabled(struct http_req *req)
 	return false;
 }
 
-/* The body as JSON, or a 400 INVALID_JSON naming where it broke */
-static json_t *body_json(struct http_req *req)
+json_t *api_result_json(const PGresult *res)
 {
-	json_error_t jerr;
-	size_t len;
-	const char *b = http_req_body(req, &len);
-	json_t *j = json_loadb(b, len, JSON_REJECT_DUPLICATES, &jerr);
-
-	if (!j)
-		http_reply_error(req, 400, "INVALID_JSON",
-				 "the body is not valid JSON: %s (line %d, "
-				 "column %d)",
-				 jerr.text, jerr.line, jerr.column);
-	return j;
+	if (!res || PQntuples(res) < 1 || PQgetisnull(res, 0, 0))
+		return NULL;
+	return json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 }
 
 struct attach_job {
+	struct api *api;			 /* borrowed: outlives requests */
 	struct http_req *req;			 /* ref */
 	struct sipconf_attach *att;		 /* ref */
 	const char *status[SIPCONF_MAX_NUMBERS]; /* NULL ok, else code */
@@ -103,10 +100,24 @@ static void on_attached(int err, const PGresult *res, void *arg)
 	const char *hint =
 	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
 
+	json_t *state = err ? NULL : api_result_json(res);
+
+	if (state)
+		sipmap_apply_number(job->api->map, state);
+	json_decref(state);
 	if (err == EPROTO && hint && !strcmp(hint, "NUMBER_IN_USE")) {
 		job->status[one->idx] = "NUMBER_IN_USE";
 		job->message[one->idx] =
 		    "this number is attached by another organization";
+	} else if (err == EPROTO && hint &&
+		   !strcmp(hint, "TOO_MANY_CONFIGURATIONS")) {
+		job->status[one->idx] = "TOO_MANY_CONFIGURATIONS";
+		job->message[one->idx] =
+		    "a number has at most 10 SIP configurations (directions "
+		    "and failover endpoints)";
+	} else if (err == EPROTO && hint && !strcmp(hint, "TRUNK_NOT_FOUND")) {
+		job->status[one->idx] = "TRUNK_NOT_FOUND";
+		job->message[one->idx] = "the trunk was deleted meanwhile";
 	} else if (err) {
 		job->status[one->idx] =
 		    err == EPROTO ? "INTERNAL" : "DATABASE_UNAVAILABLE";
@@ -117,7 +128,6 @@ static void on_attached(int err, const PGresult *res, void *arg)
 	mem_deref(one);
 }
 
-/* The stored form of each direction, secrets sealed */
 /* The stored form of one direction: fields, options, sealed secrets */
 static json_t *direction_json(struct api *api, struct sipconf_direction *d,
 			      enum sipconf_dir t, int *errp)
@@ -176,13 +186,21 @@ void api_sip_attach_h(struct http_req *req, void *arg)
 	char *dirs_text;
 	int err = 0;
 
-	if (!api_sip_enabled(req) || !(body = body_json(req)))
+	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
 		return;
 	err = sipconf_attach_parse(&att, body, &v);
 	json_decref(body);
 	if (err) {
 		http_reply_error(req, 400, v.code ? v.code : "INTERNAL", "%s",
 				 v.message);
+		return;
+	}
+	if (att->trunk_id && !api_trunk_of(api, req, att->trunk_id)) {
+		http_reply_error(req, 404, "TRUNK_NOT_FOUND",
+				 "trunk_id: no trunk '%.64s' in this "
+				 "organization",
+				 att->trunk_id);
+		mem_deref(att);
 		return;
 	}
 	dirs = directions_json(api, att, &err);
@@ -193,6 +211,7 @@ void api_sip_attach_h(struct http_req *req, void *arg)
 		http_reply_error(req, 500, "INTERNAL", "out of memory");
 		goto out;
 	}
+	job->api = api;
 	job->req = mem_ref(req);
 	job->att = mem_ref(att);
 	if (att->dir[SIPCONF_INBOUND].register_username)
@@ -240,38 +259,33 @@ out:
 	mem_deref(att);
 }
 
-/* One direction's row as the seeds show it; secrets never leave the DB */
-#define ROW_JSON(dir)                                                          \
-	"(SELECT json_build_object('number', number, 'id', id, 'org_id', "     \
-	"org_id, 'direction', direction, 'sip_endpoint', sip_endpoint, "       \
-	"'created_at', to_char(created_at AT TIME ZONE 'UTC', "                \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'updated_at', "                    \
-	"to_char(updated_at AT TIME ZONE 'UTC', "                              \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'headers', headers, 'options', "   \
-	"options) FROM sip_configs WHERE org_id = $1::uuid AND number = $2 "   \
-	"AND direction = '" dir "')"
+/* ---- reads: served from the in-memory map ---- */
 
-static void on_got(int err, const PGresult *res, void *arg)
+static bool map_ready(struct api *api, struct http_req *req)
 {
-	struct http_req *req = arg; /* ref taken by reply_json_query */
-	json_t *data;
+	if (sipmap_ready(api->map))
+		return true;
+	http_reply_error(req, 503, "STARTING",
+			 "loading the SIP configuration; retry shortly");
+	return false;
+}
 
-	if (err) {
-		api_reply_store_error(req, err);
-		goto out;
-	}
-	if (PQgetisnull(res, 0, 0)) {
-		http_reply_error(req, 404, "NOT_FOUND",
-				 "no such SIP configuration for this number");
-		goto out;
-	}
-	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	if (!data)
-		http_reply_error(req, 500, "INTERNAL", "bad row");
-	else
-		http_reply_data(req, 200, data);
-out:
-	mem_deref(req);
+/* The row of one direction as org may see it: another org's is absent */
+static const json_t *org_row(struct api *api, const char *org,
+			     const char *number, enum sipconf_dir dir)
+{
+	const json_t *row = sipmap_row(api->map, number, dir);
+	const char *owner = json_string_value(json_object_get(row, "org_id"));
+
+	return owner && !strcmp(owner, org) ? row : NULL;
+}
+
+static json_t *shown_row(struct api *api, const char *org, const char *number,
+			 enum sipconf_dir dir)
+{
+	const json_t *row = org_row(api, org, number, dir);
+
+	return row ? sipmap_render_row(api->map, row) : json_null();
 }
 
 /* a number from the query string: E.164, or as given for trunk DIDs */
@@ -281,7 +295,7 @@ static bool query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
 
 	if (!n || !n[0]) {
 		http_reply_error(req, 400, "MISSING_FIELD",
-				 "phone_number is required");
+				 "phone_number (or inbound_id) is required");
 		return false;
 	}
 	if (sipconf_number_normalize(n, true, out)) {
@@ -293,30 +307,72 @@ static bool query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
 	return true;
 }
 
-/* Run sql (returning one JSON cell) and reply with it as data */
-static void reply_json_query(struct api *api, struct http_req *req,
-			     const char *sql, int n, const char *const *params)
+/* seed 000: GET /v1/sip?inbound_id= → {phone_number, directions} */
+static void get_by_inbound_id(struct api *api, struct http_req *req,
+			      const char *s)
 {
-	int err = store_query(api->store, sql, n, params, on_got, mem_ref(req));
+	const char *org = api_principal(req)->org_id, *number;
+	json_t *dirs;
+	char *end;
+	long long id = strtoll(s, &end, 10);
 
-	if (err) {
-		api_reply_store_error(req, err);
-		mem_deref(req); /* the ref store_query did not take */
+	if (!s[0] || *end || id < 1) {
+		http_reply_error(req, 400, "INVALID_FIELD",
+				 "inbound_id must be a positive whole number");
+		return;
 	}
+	number = sipmap_number_by_inbound_id(api->map, id);
+	dirs = json_array();
+	for (int t = 0; number && t < 2; t++)
+		if (org_row(api, org, number, (enum sipconf_dir)t))
+			json_array_append_new(
+			    dirs, json_string(sipconf_dir_name(t)));
+	if (!json_array_size(dirs)) {
+		json_decref(dirs);
+		http_reply_error(req, 404, "NOT_FOUND",
+				 "no SIP configuration has inbound_id %lld",
+				 id);
+		return;
+	}
+	http_reply_data(req, 200,
+			json_pack("{s:s, s:o}", "phone_number", number,
+				  "directions", dirs));
 }
 
 void api_sip_get_h(struct http_req *req, void *arg)
 {
+	struct api *api = arg;
+	const char *org = api_principal(req)->org_id;
+	const char *iid = http_req_query(req, "inbound_id");
 	char number[SIPCONF_NUMBER_MAX + 1];
-	const char *params[2] = {api_principal(req)->org_id, number};
 
-	if (!api_sip_enabled(req) || !query_number(req, number))
+	if (!api_sip_enabled(req) || !map_ready(api, req))
 		return;
-	reply_json_query(
-	    arg, req,
-	    "SELECT json_build_object('inbound', " ROW_JSON(
-		"inbound") ", 'outbound', " ROW_JSON("outbound") ")",
-	    2, params);
+	if (iid && !http_req_query(req, "phone_number")) {
+		get_by_inbound_id(api, req, iid);
+		return;
+	}
+	if (!query_number(req, number))
+		return;
+	http_reply_data(
+	    req, 200,
+	    json_pack("{s:o, s:o}", "inbound",
+		      shown_row(api, org, number, SIPCONF_INBOUND), "outbound",
+		      shown_row(api, org, number, SIPCONF_OUTBOUND)));
+}
+
+static void on_listed(int err, const PGresult *res, void *arg)
+{
+	struct http_req *req = arg; /* ref taken by api_sip_numbers_h */
+	json_t *data = err ? NULL : api_result_json(res);
+
+	if (err)
+		api_reply_store_error(req, err);
+	else if (!data)
+		http_reply_error(req, 500, "INTERNAL", "bad result");
+	else
+		http_reply_data(req, 200, data);
+	mem_deref(req);
 }
 
 /*
@@ -325,6 +381,7 @@ void api_sip_get_h(struct http_req *req, void *arg)
  */
 void api_sip_numbers_h(struct http_req *req, void *arg)
 {
+	struct api *api = arg;
 	const char *lim = http_req_query(req, "limit");
 	char limit[8] = "50", cursor[SIPCONF_NUMBER_MAX + 1] = "";
 	const char *params[3] = {api_principal(req)->org_id, cursor, limit};
@@ -352,21 +409,112 @@ void api_sip_numbers_h(struct http_req *req, void *arg)
 	}
 	if (c)
 		snprintf(cursor, sizeof(cursor), "%s", c);
-	reply_json_query(
-	    arg, req,
-	    "WITH page AS (SELECT number, array_agg(direction ORDER BY "
-	    "direction) AS directions, max(trunk_id) AS trunk_id, "
-	    "max(updated_at) AS updated_at FROM sip_configs WHERE org_id = "
-	    "$1::uuid AND number > $2 GROUP BY number ORDER BY number "
-	    "LIMIT $3::int + 1), shown AS (SELECT * FROM page ORDER BY "
-	    "number LIMIT $3::int) SELECT json_build_object('numbers', "
-	    "coalesce((SELECT json_agg(json_build_object('phone_number', "
-	    "number, 'directions', directions, 'trunk_id', trunk_id, "
-	    "'updated_at', to_char(updated_at AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) ORDER BY number) FROM "
-	    "shown), '[]'::json), 'next_cursor', CASE WHEN (SELECT count(*) "
-	    "FROM page) > $3::int THEN (SELECT max(number) FROM shown) END)",
-	    3, params);
+	if (store_query(
+		api->store,
+		"WITH page AS (SELECT number, array_agg(direction ORDER BY "
+		"direction) AS directions, max(trunk_id) AS trunk_id, "
+		"max(updated_at) AS updated_at FROM sip_configs WHERE org_id "
+		"= $1::uuid AND number > $2 GROUP BY number ORDER BY number "
+		"LIMIT $3::int + 1), shown AS (SELECT * FROM page ORDER BY "
+		"number LIMIT $3::int) SELECT json_build_object('numbers', "
+		"coalesce((SELECT json_agg(json_build_object('phone_number', "
+		"s.number, 'inbound_id', n.inbound_id, 'directions', "
+		"s.directions, 'trunk_id', s.trunk_id, 'updated_at', "
+		"sip_ts(s.updated_at)) ORDER BY s.number) FROM shown s JOIN "
+		"sip_numbers n USING (number)), '[]'::json), 'next_cursor', "
+		"CASE WHEN (SELECT count(*) FROM page) > $3::int THEN (SELECT "
+		"max(number) FROM shown) END)",
+		3, params, on_listed, mem_ref(req))) {
+		api_reply_store_error(req, ENOTCONN);
+		mem_deref(req); /* the ref store_query did not take */
+	}
+}
+
+/* ---- writes: one SQL function each, returning the number's state ---- */
+
+struct sip_write;
+/* result: what the SQL function returned (NULL for SQL NULL) */
+typedef void(sip_written_h)(struct sip_write *w, const json_t *result);
+
+struct sip_write {
+	struct api *api;      /* borrowed: outlives requests */
+	struct http_req *req; /* ref */
+	char number[SIPCONF_NUMBER_MAX + 1];
+	enum sipconf_dir dir;
+	sip_written_h *replyh;
+};
+
+static void write_destructor(void *arg)
+{
+	struct sip_write *w = arg;
+
+	mem_deref(w->req);
+}
+
+static void on_written(int err, const PGresult *res, void *arg)
+{
+	struct sip_write *w = arg;
+	const char *hint = err == EPROTO ? PQresultErrorField(
+						res, PG_DIAG_MESSAGE_HINT)
+					 : NULL;
+	json_t *result = err ? NULL : api_result_json(res);
+
+	if (hint && !strcmp(hint, "TOO_MANY_CONFIGURATIONS"))
+		http_reply_error(w->req, 400, "TOO_MANY_CONFIGURATIONS",
+				 "%s would have more than 10 SIP "
+				 "configurations (directions and failover "
+				 "endpoints count)",
+				 w->number);
+	else if (err)
+		api_reply_store_error(w->req, err);
+	else
+		w->replyh(w, result);
+	json_decref(result);
+	mem_deref(w);
+}
+
+/* Run sql (one JSON cell) for number/dir; replyh answers the request */
+static void sip_write(struct api *api, struct http_req *req,
+		      const char *number, enum sipconf_dir dir,
+		      sip_written_h *replyh, const char *sql, int n,
+		      const char *const *params)
+{
+	struct sip_write *w = mem_zalloc(sizeof(*w), write_destructor);
+	int err;
+
+	if (!w) {
+		http_reply_error(req, 500, "INTERNAL", "out of memory");
+		return;
+	}
+	w->api = api;
+	w->req = mem_ref(req);
+	snprintf(w->number, sizeof(w->number), "%s", number);
+	w->dir = dir;
+	w->replyh = replyh;
+	err = store_query(api->store, sql, n, params, on_written, w);
+	if (err) {
+		api_reply_store_error(req, err);
+		mem_deref(w);
+	}
+}
+
+/* reply with the direction just written, as GET shows it */
+static void reply_direction(struct sip_write *w, const json_t *state)
+{
+	const json_t *row;
+
+	if (state)
+		sipmap_apply_number(w->api->map, state);
+	row = state ? org_row(w->api, api_principal(w->req)->org_id,
+			      w->number, w->dir)
+		    : NULL;
+	if (!row) {
+		http_reply_error(w->req, 404, "NOT_FOUND",
+				 "%s has no %s SIP configuration", w->number,
+				 sipconf_dir_name(w->dir));
+		return;
+	}
+	http_reply_data(w->req, 200, sipmap_render_row(w->api->map, row));
 }
 
 /*
@@ -388,7 +536,7 @@ void api_sip_update_h(struct http_req *req, void *arg)
 	enum sipconf_dir t;
 	int err = 0;
 
-	if (!api_sip_enabled(req) || !(body = body_json(req)))
+	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
 		return;
 	upd = json_object_get(body, "updates");
 	if (!jsonv_object(&v, body, "", keys) ||
@@ -422,23 +570,10 @@ void api_sip_update_h(struct http_req *req, void *arg)
 	params[4] = hdrs;
 	params[5] = opts;
 	params[6] = json_string_value(json_object_get(stored, "secret"));
-	reply_json_query(
-	    api, req,
-	    "WITH u AS (UPDATE sip_configs SET sip_endpoint = coalesce($4,"
-	    " sip_endpoint), headers = coalesce($5::jsonb, headers), "
-	    "options = (options || $6::jsonb) - CASE WHEN $6::jsonb->>"
-	    "'auth_mode' = 'ip' THEN 'register_username' ELSE '' END, "
-	    "secret = coalesce($7, secret), updated_at = now() WHERE "
-	    "org_id = $1::uuid AND number = $2 AND direction = $3 "
-	    "RETURNING *), n AS (SELECT pg_notify('trunkd_sip_changed', $2)"
-	    " FROM u) SELECT (SELECT json_build_object('number', number, "
-	    "'id', id, 'org_id', org_id, 'direction', direction, "
-	    "'sip_endpoint', sip_endpoint, 'created_at', to_char("
-	    "created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
-	    "), 'updated_at', to_char(updated_at AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'headers', headers, "
-	    "'options', options) FROM u), (SELECT count(*) FROM n)",
-	    7, params);
+	sip_write(api, req, number, t, reply_direction,
+		  "SELECT sip_update($1::uuid, $2, $3, $4, $5::jsonb, "
+		  "$6::jsonb, $7)",
+		  7, params);
 	goto out;
 
 invalid:
@@ -451,40 +586,21 @@ out:
 	json_decref(body);
 }
 
-struct detach_q {
-	struct http_req *req; /* ref */
-	char number[SIPCONF_NUMBER_MAX + 1];
-};
-
-static void detach_destructor(void *arg)
+static void reply_detached(struct sip_write *w, const json_t *result)
 {
-	struct detach_q *d = arg;
+	const json_t *dirs = json_object_get(result, "detached");
+	const json_t *state = json_object_get(result, "state");
 
-	mem_deref(d->req);
-}
-
-static void on_detached(int err, const PGresult *res, void *arg)
-{
-	struct detach_q *d = arg;
-	json_t *dirs;
-
-	if (err) {
-		api_reply_store_error(d->req, err);
-		goto out;
+	if (json_is_object(state))
+		sipmap_apply_number(w->api->map, state);
+	if (!json_array_size(dirs)) {
+		http_reply_error(w->req, 404, "NOT_FOUND",
+				 "%s has no such SIP configuration", w->number);
+		return;
 	}
-	if (!PQntuples(res)) {
-		http_reply_error(d->req, 404, "NOT_FOUND",
-				 "%s has no such SIP configuration", d->number);
-		goto out;
-	}
-	dirs = json_array();
-	for (int i = 0; i < PQntuples(res); i++)
-		json_array_append_new(dirs, json_string(PQgetvalue(res, i, 0)));
-	http_reply_data(d->req, 200,
-			json_pack("{s:s, s:o}", "phone_number", d->number,
+	http_reply_data(w->req, 200,
+			json_pack("{s:s, s:O}", "phone_number", w->number,
 				  "detached", dirs));
-out:
-	mem_deref(d);
 }
 
 void api_sip_detach_h(struct http_req *req, void *arg)
@@ -494,19 +610,16 @@ void api_sip_detach_h(struct http_req *req, void *arg)
 	static const char *const types[] = {"inbound", "outbound", NULL};
 	struct api *api = arg;
 	struct jsonv v = {0};
-	const char *number = NULL, *service = NULL, *t = NULL;
-	char want[32] = "{";
-	const char *params[3];
-	struct detach_q *d = NULL;
+	const char *num = NULL, *service = NULL, *t = NULL;
+	char want[32] = "{", number[SIPCONF_NUMBER_MAX + 1];
 	json_t *body, *dirs, *e;
 	size_t i;
-	int err;
 
-	if (!api_sip_enabled(req) || !(body = body_json(req)))
+	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
 		return;
 	dirs = json_object_get(body, "directions");
 	if (!jsonv_object(&v, body, "", keys) ||
-	    !jsonv_string(&v, body, "", "phone_number", true, &number) ||
+	    !jsonv_string(&v, body, "", "phone_number", true, &num) ||
 	    !jsonv_string(&v, body, "", "service", true, &service) ||
 	    !jsonv_enum(&v, "", "service", service,
 			(const char *const[]){"sip", NULL}))
@@ -532,38 +645,109 @@ void api_sip_detach_h(struct http_req *req, void *arg)
 			strcat(strcat(want, want[1] ? "," : ""), t);
 	}
 	strcat(want, "}");
-
-	d = mem_zalloc(sizeof(*d), detach_destructor);
-	if (!d) {
-		http_reply_error(req, 500, "INTERNAL", "out of memory");
-		goto out;
-	}
-	if (sipconf_number_normalize(number, true, d->number)) {
+	if (sipconf_number_normalize(num, true, number)) {
 		jsonv_fail(&v, "INVALID_PHONE_NUMBER",
 			   "phone_number is not a valid E.164 number");
 		goto invalid;
 	}
-	d->req = mem_ref(req);
-	params[0] = api_principal(req)->org_id;
-	params[1] = d->number;
-	params[2] = want;
-	err = store_query(api->store,
-			  "WITH gone AS (DELETE FROM sip_configs WHERE org_id ="
-			  " $1::uuid AND number = $2 AND direction = ANY("
-			  "$3::text[]) RETURNING direction) SELECT direction,"
-			  " pg_notify('trunkd_sip_changed', $2) FROM gone "
-			  "ORDER BY direction",
-			  3, params, on_detached, d);
-	if (err) {
-		api_reply_store_error(req, err);
-		goto out;
-	}
-	d = NULL;
+	sip_write(api, req, number, SIPCONF_INBOUND, reply_detached,
+		  "SELECT sip_detach($1::uuid, $2, $3::text[])", 3,
+		  (const char *const[]){api_principal(req)->org_id, number,
+					want});
 	goto out;
 
 invalid:
 	http_reply_error(req, 400, v.code, "%s", v.message);
 out:
-	mem_deref(d);
+	json_decref(body);
+}
+
+/*
+ * PATCH /v1/sip/config {phone_number, direction, failover_config,
+ * codec_config, alert_config}: each object given is validated and replaces
+ * the stored one (JSON null removes it); at least one must be given.
+ */
+void api_sip_config_h(struct http_req *req, void *arg)
+{
+	static const char *const keys[] = {"phone_number", "direction",
+					   "failover_config", "codec_config",
+					   "alert_config", NULL};
+	static const struct {
+		const char *key;
+		json_t *(*parse)(const json_t *obj, struct jsonv *v);
+	} confs[] = {
+	    {"failover_config", advconf_failover},
+	    {"codec_config", advconf_codecs},
+	    {"alert_config", advconf_alerts},
+	};
+	struct api *api = arg;
+	struct jsonv v = {0};
+	const char *num = NULL, *dir = NULL, *params[7];
+	char number[SIPCONF_NUMBER_MAX + 1], set[64] = "{";
+	char *text[3] = {NULL, NULL, NULL};
+	json_t *body;
+	size_t i;
+
+	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
+		return;
+	if (!jsonv_object(&v, body, "", keys) ||
+	    !jsonv_string(&v, body, "", "phone_number", true, &num) ||
+	    !jsonv_string(&v, body, "", "direction", true, &dir) ||
+	    !jsonv_enum(&v, "", "direction", dir,
+			(const char *const[]){"inbound", "outbound", NULL}))
+		goto invalid;
+	if (sipconf_number_normalize(num, true, number)) {
+		jsonv_fail(&v, "INVALID_PHONE_NUMBER",
+			   "phone_number is not a valid E.164 number");
+		goto invalid;
+	}
+	for (i = 0; i < 3; i++) {
+		const json_t *o = json_object_get(body, confs[i].key);
+		json_t *parsed;
+
+		if (!o)
+			continue;
+		strcat(strcat(set, set[1] ? "," : ""), confs[i].key);
+		if (json_is_null(o))
+			continue;
+		if (!json_is_object(o)) {
+			jsonv_fail(&v, "INVALID_FIELD",
+				   "%s must be an object or null",
+				   confs[i].key);
+			goto invalid;
+		}
+		parsed = confs[i].parse(o, &v);
+		if (!parsed)
+			goto invalid;
+		text[i] = json_dumps(parsed, JSON_COMPACT);
+		json_decref(parsed);
+	}
+	strcat(set, "}");
+	if (!set[2]) {
+		jsonv_fail(&v, "MISSING_FIELD",
+			   "give at least one of failover_config, "
+			   "codec_config, alert_config");
+		goto invalid;
+	}
+	params[0] = api_principal(req)->org_id;
+	params[1] = number;
+	params[2] = dir;
+	params[3] = set;
+	params[4] = text[0];
+	params[5] = text[1];
+	params[6] = text[2];
+	sip_write(api, req, number,
+		  strcmp(dir, "inbound") ? SIPCONF_OUTBOUND : SIPCONF_INBOUND,
+		  reply_direction,
+		  "SELECT sip_set_config($1::uuid, $2, $3, $4::text[], "
+		  "$5::jsonb, $6::jsonb, $7::jsonb)",
+		  7, params);
+	goto out;
+
+invalid:
+	http_reply_error(req, 400, v.code, "%s", v.message);
+out:
+	for (i = 0; i < 3; i++)
+		free(text[i]);
 	json_decref(body);
 }

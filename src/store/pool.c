@@ -437,6 +437,21 @@ static void conn_connect(struct conn *c)
 	conn_watch(c);
 }
 
+/* LISTEN is in place: tell every listener it may have missed notifications */
+static void on_listening(int err, const PGresult *res, void *arg)
+{
+	struct store *st = arg;
+
+	(void)res;
+	if (err)
+		return;
+	for (struct le *le = st->listeners.head; le; le = le->next) {
+		struct listener *l = le->data;
+
+		l->h(l->channel, NULL, l->arg);
+	}
+}
+
 /*
  * LISTEN must run on the connection that reads the notifications, so it is
  * sent there directly (simple protocol: several statements in one string).
@@ -465,6 +480,8 @@ static bool send_listens(struct conn *c)
 		PQfreemem(id);
 	}
 	mb->pos = 0;
+	q->resh = on_listening;
+	q->arg = c->st;
 	if (mbuf_strdup(mb, &q->sql, mb->end) || !PQsendQuery(c->pg, q->sql))
 		goto fail;
 	mem_deref(mb);

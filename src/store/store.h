@@ -44,7 +44,11 @@ int store_alloc(struct store **stp, uv_loop_t *loop, const char *conninfo,
 		unsigned size, unsigned queue_max);
 int store_query(struct store *st, const char *sql, int nparams,
 		const char *const params[], store_result_h *resh, void *arg);
-/* LISTEN on channel (re-issued after every reconnect); handler borrowed */
+/*
+ * LISTEN on channel (re-issued after every reconnect); handler borrowed.
+ * Each time the LISTEN is (re-)established the handler is called once with
+ * payload NULL: notifications may have been missed, resynchronise.
+ */
 int store_listen(struct store *st, const char *channel, store_notify_h *h,
 		 void *arg);
 bool store_is_up(const struct store *st);

@@ -84,7 +84,7 @@ trunkd_try_start() {
 	TK_PID=$!
 	T_PIDS+=("$TK_PID")
 	for _ in $(seq 1 100); do
-		curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
+		curl -sf --max-time 10 -o /dev/null "http://127.0.0.1:$HTTP/healthz" && return 0
 		kill -0 "$TK_PID" 2>/dev/null || return 1
 		sleep 0.1
 	done

@@ -93,7 +93,7 @@ expect_match "another org cannot update it" '^404 ' "$r"
 
 # pagination over the org's numbers (+14150000000..3 and ..9 are attached)
 r=$(api GET '/v1/sip/numbers?limit=2' -H "authorization: $K1")
-expect_match "numbers: first page of two with a cursor" '"numbers":\[\{"phone_number":"\+14150000000","directions":\["outbound"\].*\{"phone_number":"\+14150000001".*\],"next_cursor":"\+14150000001"' "$r"
+expect_match "numbers: first page of two with a cursor" '"numbers":\[\{"phone_number":"\+14150000000","inbound_id":[0-9]+,"directions":\["outbound"\].*\{"phone_number":"\+14150000001".*\],"next_cursor":"\+14150000001"' "$r"
 all=""
 cur=""
 for _ in 1 2 3 4; do
