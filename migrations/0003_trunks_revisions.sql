@@ -41,9 +41,10 @@ UPDATE sip_configs SET trunk_id = NULL
 ALTER TABLE sip_configs
 	ADD CONSTRAINT sip_configs_trunk FOREIGN KEY (trunk_id)
 		REFERENCES sip_trunks(id),
-	ADD COLUMN failover_config jsonb,
-	ADD COLUMN codec_config jsonb,
-	ADD COLUMN alert_config jsonb;
+	-- json, not jsonb: shown back in the order the API wrote them
+	ADD COLUMN failover_config json,
+	ADD COLUMN codec_config json,
+	ADD COLUMN alert_config json;
 CREATE INDEX sip_configs_trunk_id ON sip_configs (trunk_id)
 	WHERE trunk_id IS NOT NULL;
 
@@ -111,7 +112,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	n integer;
 BEGIN
-	SELECT count(*) + coalesce(sum(jsonb_array_length(coalesce(
+	SELECT count(*) + coalesce(sum(json_array_length(coalesce(
 		failover_config->'endpoints', '[]'))), 0)
 	INTO n FROM sip_configs WHERE number = p_number;
 	IF n > 10 THEN
@@ -191,8 +192,8 @@ END $$;
 -- Advanced configuration (PATCH /v1/sip/config): each object given replaces
 -- the stored one; JSON null removes it.  p_set names the objects given.
 CREATE FUNCTION sip_set_config(p_org uuid, p_number text, p_dir text,
-			       p_set text[], p_failover jsonb, p_codec jsonb,
-			       p_alert jsonb) RETURNS json
+			       p_set text[], p_failover json, p_codec json,
+			       p_alert json) RETURNS json
 LANGUAGE plpgsql AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM sip_configs WHERE org_id = p_org

@@ -740,7 +740,7 @@ void api_sip_config_h(struct http_req *req, void *arg)
 		  strcmp(dir, "inbound") ? SIPCONF_OUTBOUND : SIPCONF_INBOUND,
 		  reply_direction,
 		  "SELECT sip_set_config($1::uuid, $2, $3, $4::text[], "
-		  "$5::jsonb, $6::jsonb, $7::jsonb)",
+		  "$5::json, $6::json, $7::json)",
 		  7, params);
 	goto out;
 

@@ -51,10 +51,10 @@ static void on_trunk_written(int err, const PGresult *res, void *arg)
 	else if (!row)
 		http_reply_error(w->req, 404, "NOT_FOUND", "no such trunk");
 	else if (w->status == 204) {
-		sipmap_forget_trunk(w->api->map, json_string_value(row));
-		http_reply_data(w->req, 200,
-				json_pack("{s:O, s:b}", "id", row, "deleted",
-					  true));
+		sipmap_forget_trunk(w->api->map, json_string_value(
+						      json_object_get(row, "id")));
+		json_object_set_new(row, "deleted", json_true());
+		http_reply_data(w->req, 200, json_incref(row));
 	} else {
 		sipmap_apply_trunk(w->api->map, row);
 		http_reply_data(w->req, w->status, sipmap_render_trunk(row));
@@ -182,7 +182,7 @@ void api_trunk_delete_h(struct http_req *req, void *arg)
 		return;
 	trunk_write(arg, req, 204,
 		    "DELETE FROM sip_trunks WHERE org_id = $1::uuid AND id = "
-		    "$2 RETURNING to_json(id)",
+		    "$2 RETURNING json_build_object('id', id)",
 		    2,
 		    (const char *const[]){api_principal(req)->org_id,
 					  http_req_param(req, "id")});
