@@ -7,6 +7,7 @@
 #include <re_mem.h>
 #include <re_list.h>
 #include <re_hash.h>
+#include <re_tmr.h>
 #include "core/log.h"
 #include "store/sipmap.h"
 #include "store/store.h"
@@ -14,6 +15,10 @@
 #define NUMBERS_CHANNEL "trunkd_sip_changed"
 #define TRUNKS_CHANNEL	"trunkd_trunks_changed"
 #define TRUNK_ID_MAX	63
+/* NOTIFYs are collected this long, then reloaded in one query per kind:
+ * a burst costs one round trip, and this process's own writes (whose
+ * results arrive meanwhile) are not reloaded at all */
+#define RELOAD_DELAY_MS 20
 
 struct sipnum {
 	struct le he;	 /* in numbers */
@@ -37,6 +42,8 @@ struct sipmap {
 	struct hash *numbers;  /* owned: number -> struct sipnum */
 	struct hash *trunks;   /* owned: id -> struct siptrunk */
 	struct hash *by_inbound_id; /* owned: inbound_id -> struct sipnum */
+	struct tmr reload_tmr;
+	json_t *pending[2]; /* owned: key -> rev announced, numbers/trunks */
 	unsigned loads_running;
 	bool ready;
 	size_t nlive, tlive;
@@ -65,6 +72,9 @@ static void map_destructor(void *arg)
 {
 	struct sipmap *map = arg;
 
+	tmr_cancel(&map->reload_tmr);
+	json_decref(map->pending[0]);
+	json_decref(map->pending[1]);
 	hash_flush(map->numbers);
 	hash_flush(map->trunks);
 	hash_clear(map->by_inbound_id);
@@ -298,26 +308,76 @@ static void load_all(struct sipmap *map)
 		mem_deref(map);
 }
 
-static void on_number_reloaded(int err, const PGresult *res, void *arg)
+static void on_reloaded(int err, const PGresult *res, void *arg,
+			bool trunks)
 {
 	struct sipmap *map = arg;
-	json_t *s = err ? NULL : cell_json(res, 0);
 
-	if (s)
-		sipmap_apply_number(map, s);
-	json_decref(s);
+	for (int i = 0; !err && i < PQntuples(res); i++) {
+		json_t *s = cell_json(res, i);
+
+		if (s && trunks)
+			sipmap_apply_trunk(map, s);
+		else if (s)
+			sipmap_apply_number(map, s);
+		json_decref(s);
+	}
 	mem_deref(map);
 }
 
-static void on_trunk_reloaded(int err, const PGresult *res, void *arg)
+static void on_numbers_reloaded(int err, const PGresult *res, void *arg)
 {
-	struct sipmap *map = arg;
-	json_t *s = err ? NULL : cell_json(res, 0);
+	on_reloaded(err, res, arg, false);
+}
 
-	if (s)
-		sipmap_apply_trunk(map, s);
-	json_decref(s);
-	mem_deref(map);
+static void on_trunks_reloaded(int err, const PGresult *res, void *arg)
+{
+	on_reloaded(err, res, arg, true);
+}
+
+static int64_t held_rev(const struct sipmap *map, bool trunks,
+			const char *key)
+{
+	if (trunks) {
+		const struct siptrunk *t = trunk_find(map, key);
+		return t ? t->rev : 0;
+	}
+	const struct sipnum *n = num_find(map, key);
+	return n ? n->rev : 0;
+}
+
+/* reload, in one query per kind, the keys still older than announced */
+static void reload_pending(void *arg)
+{
+	static const char *const sql[2] = {
+	    "SELECT sip_state(value) FROM json_array_elements_text($1::json)",
+	    "SELECT sip_trunk_state(value) FROM "
+	    "json_array_elements_text($1::json)"};
+	struct sipmap *map = arg;
+
+	for (int k = 0; k < 2; k++) {
+		json_t *keys = json_array(), *rev;
+		const char *key;
+		char *text;
+
+		json_object_foreach(map->pending[k], key, rev)
+		{
+			if (held_rev(map, k, key) < json_integer_value(rev))
+				json_array_append_new(keys, json_string(key));
+		}
+		json_object_clear(map->pending[k]);
+		text = json_array_size(keys) ? json_dumps(keys, JSON_COMPACT)
+					     : NULL;
+		json_decref(keys);
+		if (!text)
+			continue;
+		map->reloads++;
+		if (store_query(map->st, sql[k], 1, (const char *const[]){text},
+				k ? on_trunks_reloaded : on_numbers_reloaded,
+				mem_ref(map)))
+			mem_deref(map); /* the pool is down: reconnect reloads */
+		free(text);
+	}
 }
 
 /* payload "rev key"; NULL: the LISTEN was (re-)established */
@@ -328,7 +388,7 @@ static void on_changed(const char *channel, const char *payload, void *arg)
 	const char *key;
 	char *end;
 	long long rev;
-	int64_t held = 0;
+	json_t *old;
 
 	if (!payload) {
 		if (!trunks) /* once per (re)connection, for both channels */
@@ -343,23 +403,15 @@ static void on_changed(const char *channel, const char *payload, void *arg)
 		sipmap_forget_trunk(map, key);
 		return;
 	}
-	if (trunks) {
-		struct siptrunk *t = trunk_find(map, key);
-		held = t ? t->rev : 0;
-	} else {
-		struct sipnum *n = num_find(map, key);
-		held = n ? n->rev : 0;
-	}
-	if (held >= rev)
+	if (held_rev(map, trunks, key) >= rev)
 		return; /* this process wrote it, or already reloaded it */
-	map->reloads++;
-	if (store_query(map->st,
-			trunks ? "SELECT sip_trunk_state($1)"
-			       : "SELECT sip_state($1)",
-			1, (const char *const[]){key},
-			trunks ? on_trunk_reloaded : on_number_reloaded,
-			mem_ref(map)))
-		mem_deref(map); /* the pool is down: the reconnect reloads */
+	old = json_object_get(map->pending[trunks], key);
+	if (!old || json_integer_value(old) < rev)
+		json_object_set_new(map->pending[trunks], key,
+				    json_integer(rev));
+	if (!tmr_isrunning(&map->reload_tmr))
+		tmr_start(&map->reload_tmr, RELOAD_DELAY_MS, reload_pending,
+			  map);
 }
 
 int sipmap_alloc(struct sipmap **mapp, struct store *st)
@@ -370,6 +422,9 @@ int sipmap_alloc(struct sipmap **mapp, struct store *st)
 	if (!map)
 		return ENOMEM;
 	map->st = mem_ref(st);
+	tmr_init(&map->reload_tmr);
+	map->pending[0] = json_object();
+	map->pending[1] = json_object();
 	err = hash_alloc(&map->numbers, 4096);
 	if (!err)
 		err = hash_alloc(&map->trunks, 256);
