@@ -113,6 +113,15 @@ static int app_start(struct app *app)
 	    .udp_listen = cfg->sip_udp_listen,
 	    .tcp_listen = cfg->sip_tcp_listen,
 	    .tls_listen = cfg->sip_tls_listen,
+	    .rtp_port_min = cfg->rtp_port_min,
+	    .rtp_port_max = cfg->rtp_port_max,
+	    .calls =
+		{
+		    .public_ip = cfg->public_ip,
+		    .max_calls = cfg->max_calls,
+		    .max_call_duration = cfg->max_call_duration,
+		    .answer_delay_ms = cfg->answer_delay_ms,
+		},
 	};
 	int err;
 
@@ -129,6 +138,8 @@ static int app_start(struct app *app)
 	err = sipmap_alloc(&app->map, app->store);
 	if (err)
 		return err;
+	sopts.map = app->map;
+	sopts.store = app->store;
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)
 		return err;

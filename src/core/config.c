@@ -72,6 +72,12 @@ static const struct opt opts[] = {
      "is closed"},
     {"http-max-conns", "TRUNKD_HTTP_MAX_CONNS", UINT(http_max_conns), "10000",
      "concurrent HTTP connections"},
+    {"max-calls", "TRUNKD_MAX_CALLS", UINT(max_calls), "2000",
+     "concurrent calls; more get 503 with Retry-After"},
+    {"max-call-duration", "TRUNKD_MAX_CALL_DURATION", UINT(max_call_duration),
+     "14400", "seconds after which trunkd hangs a call up"},
+    {"answer-delay-ms", "TRUNKD_ANSWER_DELAY_MS", UINT(answer_delay_ms), "0",
+     "milliseconds of 180 Ringing before the 200 OK"},
     {"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
      "10", "seconds to drain calls and requests on SIGTERM"},
 };
@@ -112,11 +118,11 @@ static const struct opt *opt_find(const char *flag, size_t len)
 
 static int config_check(const struct config *cfg)
 {
-	if (cfg->rtp_port_min < 1024 || cfg->rtp_port_max > 65534 ||
-	    cfg->rtp_port_min + 2 > cfg->rtp_port_max) {
+	if (cfg->rtp_port_min < 1024 || cfg->rtp_port_max > 65535 ||
+	    cfg->rtp_port_min + 1 > cfg->rtp_port_max) {
 		fprintf(stderr,
 			"trunkd: RTP range %u-%u is not valid "
-			"(1024..65535, at least two ports)\n",
+			"(1024..65535, at least one RTP/RTCP pair)\n",
 			cfg->rtp_port_min, cfg->rtp_port_max);
 		return EINVAL;
 	}

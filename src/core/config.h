@@ -38,6 +38,9 @@ struct config {
 	unsigned http_idle_timeout; /* seconds an idle connection stays open */
 	unsigned http_max_conns;    /* concurrent HTTP connections */
 	unsigned shutdown_timeout;  /* seconds to drain before forcing exit */
+	unsigned max_calls;	    /* concurrent calls (503 above) */
+	unsigned max_call_duration; /* seconds before trunkd hangs up */
+	unsigned answer_delay_ms;   /* ringing time before 200 OK */
 };
 
 /*

@@ -252,8 +252,12 @@ void api_drain(struct api *api, void (*doneh)(void *arg), void *arg)
 	}
 	d->doneh = doneh;
 	d->arg = arg;
-	d->pending = api->admin ? 2 : 1;
+	/* one count per listener plus one held here: a listener may drain
+	 * at once, and doneh may free api, so it runs only after the last
+	 * use of api below */
+	d->pending = api->admin ? 3 : 2;
 	http_server_drain(api->http, on_listener_drained, d);
 	if (api->admin)
 		http_server_drain(api->admin, on_listener_drained, d);
+	on_listener_drained(d);
 }

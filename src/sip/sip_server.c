@@ -1,16 +1,18 @@
 /**
  * @file sip_server.c  libre SIP stack setup and out-of-dialog requests
  *
- * Until the call logic lands, every request is answered here: OPTIONS with
- * our capabilities (the keep-alive and health probe every provider sends),
- * INVITE with 404 (no number is routable yet), BYE/CANCEL with 481 (no
- * dialog or transaction can exist), ACK silently, REGISTER/SUBSCRIBE/
+ * Calls (INVITE, and ACK/BYE/re-INVITE in their dialogs) are calls.c's:
+ * its sipsess listener is registered first.  What it does not take is
+ * answered here: OPTIONS with our capabilities (the keep-alive and health
+ * probe every provider sends), BYE/CANCEL with 481 (no such dialog or
+ * transaction), stray ACKs silently, REGISTER/SUBSCRIBE/
  * PUBLISH/MESSAGE with 405 (trunkd is not a registrar or presence server),
  * anything else with 501.  libre adds the Server header to every reply.
  */
 #include <string.h>
 #include <re.h>
 #include "core/log.h"
+#include "media/rtp_ports.h"
 #include "sip/sip_server.h"
 
 #define SIP_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
@@ -23,6 +25,8 @@ struct sip_server {
 	struct sip_lsnr *lsnr; /* owned */
 	struct dnsc *dnsc;     /* owned, may be NULL */
 	struct tls *tls;       /* ref */
+	struct rtp_ports *ports; /* owned */
+	struct calls *calls;	 /* owned */
 	bool draining;
 };
 
@@ -30,8 +34,10 @@ static void destructor(void *arg)
 {
 	struct sip_server *srv = arg;
 
+	srv->calls = mem_deref(srv->calls);
 	srv->lsnr = mem_deref(srv->lsnr);
 	sip_close(srv->sip, true);
+	srv->ports = mem_deref(srv->ports);
 	srv->sip = mem_deref(srv->sip);
 	srv->dnsc = mem_deref(srv->dnsc);
 	srv->tls = mem_deref(srv->tls);
@@ -71,12 +77,6 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 		err = reply_options(srv, msg);
 	else if (method_is(msg, "ACK"))
 		return true;
-	else if (method_is(msg, "INVITE") && srv->draining)
-		err =
-		    sip_replyf(srv->sip, msg, 503, "Service Unavailable",
-			       "Retry-After: 30\r\nContent-Length: 0\r\n\r\n");
-	else if (method_is(msg, "INVITE"))
-		err = sip_reply(srv->sip, msg, 404, "Not Found");
 	else if (method_is(msg, "BYE") || method_is(msg, "CANCEL"))
 		err = sip_reply(srv->sip, msg, 481,
 				"Call/Transaction Does Not Exist");
@@ -162,6 +162,18 @@ int sip_server_alloc(struct sip_server **srvp,
 	if (err)
 		goto out;
 
+	err = rtp_ports_alloc(&srv->ports, (uint16_t)opts->rtp_port_min,
+			      (uint16_t)opts->rtp_port_max);
+	if (err) {
+		log_error("sip", NULL, "bad RTP port range %u-%u",
+			  opts->rtp_port_min, opts->rtp_port_max);
+		goto out;
+	}
+	/* first: libre offers each request to the listeners in order */
+	err = calls_alloc(&srv->calls, srv->sip, opts->map, opts->store,
+			  srv->ports, &opts->calls);
+	if (err)
+		goto out;
 	err = sip_listen(&srv->lsnr, srv->sip, true, on_request, srv);
 	if (err)
 		goto out;
@@ -192,6 +204,12 @@ out:
 void sip_server_drain(struct sip_server *srv)
 {
 	srv->draining = true;
+	calls_drain(srv->calls);
+}
+
+unsigned sip_server_calls(const struct sip_server *srv)
+{
+	return calls_active(srv->calls);
 }
 
 int sip_server_laddr(const struct sip_server *srv, const char *transport,

@@ -3,7 +3,8 @@
  *                     the answers to requests outside any dialog
  *
  * Ownership: sip_server_alloc() returns a mem object that owns libre's
- * struct sip, its listeners and its DNS client; the struct tls passed in is
+ * struct sip, its listeners, its DNS client, the RTP port allocator and the
+ * calls (calls.h); the struct tls passed in is
  * mem_ref'd.  mem_deref() closes every transport (force), so call it only
  * after sip_server_drain() has had its time.
  */
@@ -12,15 +13,23 @@
 
 #include <stdbool.h>
 
+#include "sip/calls.h"
+
 struct sip_server;
 struct tls;
 struct sa;
+struct sipmap;
+struct store;
 
 struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
 	const char *tcp_listen;
 	const char *tls_listen;
 	struct tls *tls; /* borrowed; required when tls_listen set */
+	struct sipmap *map;   /* borrowed (calls take a ref) */
+	struct store *store;  /* borrowed (calls take a ref) */
+	unsigned rtp_port_min, rtp_port_max;
+	struct calls_opts calls;
 };
 
 int sip_server_alloc(struct sip_server **srvp,
@@ -28,6 +37,7 @@ int sip_server_alloc(struct sip_server **srvp,
 
 /* From now on OPTIONS and new calls get 503 (graceful stop). */
 void sip_server_drain(struct sip_server *srv);
+unsigned sip_server_calls(const struct sip_server *srv);
 
 /* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
 int sip_server_laddr(const struct sip_server *srv, const char *transport,

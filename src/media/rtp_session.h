@@ -1,0 +1,46 @@
+/**
+ * @file rtp_session.h  One call's media: an RTP/RTCP socket pair, SRTP,
+ *                      symmetric latching, statistics, DTMF, and the echo
+ *                      application
+ *
+ * The RTP port is even and RTCP is RTP + 1 (taken from struct rtp_ports).
+ * Until rtp_session_start() packets are dropped.  Media is sent to where
+ * the peer's packets actually come from (latching) once the first valid
+ * packet arrives, to the SDP address before that.  Echo: every valid RTP
+ * packet is sent back with our SSRC and our own sequence numbers; RFC 4733
+ * events are recorded (digit and time) and echoed too.
+ *
+ * Ownership: rtp_session_alloc() returns a mem object holding a ref to the
+ * port allocator; freeing it closes the sockets and returns the port.
+ */
+#ifndef TRUNKD_MEDIA_RTP_SESSION_H
+#define TRUNKD_MEDIA_RTP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "media/sdes.h"
+
+struct rtp_session;
+struct rtp_ports;
+struct sa;
+
+struct rtp_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t rx_dropped; /* SRTP authentication/replay failures, junk */
+	uint32_t lost;	     /* from sequence-number gaps */
+	double jitter_ms;    /* RFC 3550 interarrival jitter */
+	uint64_t rtcp_rx;
+	char dtmf[64]; /* digits received, in order */
+};
+
+/* ip: the address to bind (the one advertised in SDP); ENOSPC: no port */
+int rtp_session_alloc(struct rtp_session **rsp, struct rtp_ports *ports,
+		      const struct sa *ip);
+uint16_t rtp_session_port(const struct rtp_session *rs);
+/* keys NULL for plain RTP; dtmf_pt 0 if none negotiated */
+int rtp_session_start(struct rtp_session *rs, const struct sa *remote,
+		      const struct sdes_crypto *ours,
+		      const struct sdes_crypto *theirs, uint8_t dtmf_pt);
+void rtp_session_stats(const struct rtp_session *rs, struct rtp_stats *st);
+
+#endif

@@ -1,0 +1,140 @@
+/** @file sdp_nego.c  Answering an audio offer (see sdp_nego.h) */
+#include <errno.h>
+#include <string.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
+#include <re_mbuf.h>
+#include <re_list.h>
+#include <re_sa.h>
+#include <re_sdp.h>
+#include "media/sdp_nego.h"
+
+static const struct {
+	const char *name;
+	const char *id;
+} g711[] = {{"PCMU", "0"}, {"PCMA", "8"}};
+
+struct crypto_pick {
+	struct sdes_crypto c;
+	bool found, seen;
+};
+
+static bool on_crypto(const char *name, const char *value, void *arg)
+{
+	struct crypto_pick *pick = arg;
+
+	(void)name;
+	pick->seen = true;
+	if (!sdes_parse(&pick->c, value)) {
+		pick->found = true;
+		return true; /* the first line we can honour */
+	}
+	return false;
+}
+
+static int add_formats(struct sdp_media *m, const struct sdp_nego_opts *o)
+{
+	const char *const dflt[] = {"PCMU", "PCMA", NULL};
+	const char *const *want = o->codecs[0] ? o->codecs : dflt;
+	int err = 0;
+
+	for (size_t i = 0; want[i] && !err; i++)
+		for (size_t j = 0; j < 2 && !err; j++)
+			if (!strcmp(want[i], g711[j].name))
+				err = sdp_format_add(NULL, m, false, g711[j].id,
+						     g711[j].name, 8000, 1,
+						     NULL, NULL, NULL, false,
+						     NULL);
+	if (!err)
+		err = sdp_format_add(NULL, m, false, "101", "telephone-event",
+				     8000, 1, NULL, NULL, NULL, false, "0-16");
+	return err;
+}
+
+/* the first of our codecs the offer also has */
+static bool pick_codec(struct sdp_nego *n, const struct sdp_media *m)
+{
+	const struct list *l = sdp_media_format_lst(m, true);
+
+	for (const struct le *le = list_head(l); le; le = le->next) {
+		const struct sdp_format *f = le->data;
+
+		if (!f->sup || !strcmp(f->name, "telephone-event"))
+			continue;
+		n->codec = !strcmp(f->name, "PCMU") ? "PCMU" : "PCMA";
+		n->pt = (uint8_t)f->pt;
+		return true;
+	}
+	return false;
+}
+
+int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
+		    struct mbuf *offer, const struct sdp_nego_opts *o)
+{
+	struct sdp_session *sess = NULL;
+	struct sdp_media *m = NULL;
+	const struct sdp_format *te;
+	struct crypto_pick pick = {0};
+	char line[SDES_LINE_MAX];
+	int err;
+
+	memset(n, 0, sizeof(*n));
+	err = sdp_session_alloc(&sess, o->laddr);
+	if (!err)
+		err = sdp_media_add(&m, sess, "audio", o->lport, "RTP/AVP");
+	if (!err)
+		err = sdp_media_set_alt_protos(m, 2, "RTP/AVP", "RTP/SAVP");
+	if (!err)
+		err = add_formats(m, o);
+	if (!err)
+		err = sdp_media_set_lattr(m, true, "ptime", "20");
+	if (err)
+		goto out;
+	offer->pos = 0;
+	err = sdp_decode(sess, offer, true);
+	if (err) {
+		n->refusal = "the SDP offer does not parse";
+		err = EPROTO;
+		goto out;
+	}
+	if (!sdp_media_rport(m) || !sa_isset(sdp_media_raddr(m), SA_ADDR)) {
+		n->refusal = "no audio stream in the offer";
+		err = EPROTO;
+		goto out;
+	}
+	n->srtp = !strcmp(sdp_media_proto(m), "RTP/SAVP");
+	if (!n->srtp && o->srtp_required) {
+		n->refusal = "SRTP (RTP/SAVP with a=crypto) is required";
+		err = EPROTO;
+		goto out;
+	}
+	if (!pick_codec(n, m)) {
+		n->refusal = "no common codec (PCMU, PCMA)";
+		err = EPROTO;
+		goto out;
+	}
+	if (n->srtp) {
+		sdp_media_rattr_apply(m, "crypto", on_crypto, &pick);
+		if (!pick.found) {
+			n->refusal = pick.seen ? "no supported crypto suite"
+					       : "RTP/SAVP without a=crypto";
+			err = EPROTO;
+			goto out;
+		}
+		n->theirs = pick.c;
+		err = sdes_answer(&n->ours, &n->theirs, line);
+		if (!err)
+			err = sdp_media_set_lattr(m, true, "crypto", "%s",
+						  line);
+		if (err)
+			goto out;
+	}
+	te = sdp_media_rformat(m, "telephone-event");
+	n->dtmf_pt = te ? (uint8_t)te->pt : 0;
+	sa_cpy(&n->remote, sdp_media_raddr(m));
+	err = sdp_encode(answerp, sess, false);
+out:
+	mem_deref(sess);
+	return err;
+}
