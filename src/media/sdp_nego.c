@@ -33,10 +33,16 @@ static bool on_crypto(const char *name, const char *value, void *arg)
 	return false;
 }
 
+static const char *const default_codecs[] = {"PCMU", "PCMA", NULL};
+
+static const char *const *preference(const struct sdp_nego_opts *o)
+{
+	return o->codecs[0] ? o->codecs : default_codecs;
+}
+
 static int add_formats(struct sdp_media *m, const struct sdp_nego_opts *o)
 {
-	const char *const dflt[] = {"PCMU", "PCMA", NULL};
-	const char *const *want = o->codecs[0] ? o->codecs : dflt;
+	const char *const *want = preference(o);
 	int err = 0;
 
 	for (size_t i = 0; want[i] && !err; i++)
@@ -52,18 +58,29 @@ static int add_formats(struct sdp_media *m, const struct sdp_nego_opts *o)
 	return err;
 }
 
-/* the first of our codecs the offer also has */
-static bool pick_codec(struct sdp_nego *n, const struct sdp_media *m)
+/*
+ * The first codec of our preference the offer also has; the others are
+ * dropped from the answer so the caller sends that one (libre aligns our
+ * format list to the offer's order, which would otherwise win)
+ */
+static bool pick_codec(struct sdp_nego *n, struct sdp_media *m,
+		       const char *const *pref)
 {
-	const struct list *l = sdp_media_format_lst(m, true);
+	struct sdp_format *f, *other;
 
-	for (const struct le *le = list_head(l); le; le = le->next) {
-		const struct sdp_format *f = le->data;
-
-		if (!f->sup || !strcmp(f->name, "telephone-event"))
+	for (size_t i = 0; pref[i]; i++) {
+		f = sdp_media_format(m, true, NULL, -1, pref[i], -1, -1);
+		if (!f || !f->sup)
 			continue;
 		n->codec = !strcmp(f->name, "PCMU") ? "PCMU" : "PCMA";
 		n->pt = (uint8_t)f->pt;
+		for (size_t j = 0; j < 2; j++) {
+			if (!strcmp(g711[j].name, n->codec))
+				continue;
+			other = sdp_media_format(m, true, NULL, -1,
+						 g711[j].name, -1, -1);
+			mem_deref(other);
+		}
 		return true;
 	}
 	return false;
@@ -109,7 +126,7 @@ int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 		err = EPROTO;
 		goto out;
 	}
-	if (!pick_codec(n, m)) {
+	if (!pick_codec(n, m, preference(o))) {
 		n->refusal = "no common codec (PCMU, PCMA)";
 		err = EPROTO;
 		goto out;
