@@ -3,10 +3,12 @@
  *
  * Start: config → logging → migrations (blocking, before the loop) → TLS →
  * store pool → SIP transports → HTTP API → uv_run.
- * Stop (SIGTERM/SIGINT): SIP answers 503 to new work, HTTP stops accepting
- * and finishes what is in flight; when it is idle, or after
- * --shutdown-timeout, every object is freed, the loop runs out of handles
- * and uv_loop_close() must return 0.
+ * Stop (SIGTERM/SIGINT): SIP answers 503 to new calls, HTTP stops accepting
+ * and finishes what is in flight, calls in progress go on.  When requests
+ * and calls are done, or after --shutdown-timeout (remaining calls are hung
+ * up), the call records still queued get up to FLUSH_TIMEOUT_MS to reach
+ * PostgreSQL; then every object is freed, the loop runs out of handles and
+ * uv_loop_close() must return 0.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +23,15 @@
 #include "loop/loop.h"
 #include "loop/tls.h"
 #include "sip/sip_server.h"
+#include "store/callrec.h"
 #include "store/migrate.h"
 #include "store/sipmap.h"
 #include "store/store.h"
+
+#define STOP_TICK_MS	 50
+#define FLUSH_TIMEOUT_MS 5000
+
+enum stop_phase { RUNNING, DRAINING, FLUSHING, RELEASED };
 
 struct app {
 	struct config cfg;
@@ -31,20 +39,24 @@ struct app {
 	struct tls *tls;	/* owned */
 	struct store *store;	/* owned */
 	struct sipmap *map;	/* owned */
+	struct callrec *rec;	/* owned */
 	struct sip_server *sip; /* owned */
 	struct api *api;	/* owned */
-	uv_timer_t stop_timer;	/* bounds the graceful stop */
-	bool released;
+	uv_timer_t stop_timer;	/* ticks through the graceful stop */
+	uint64_t deadline;	/* loop time ending the current phase */
+	enum stop_phase phase;
+	bool api_idle;
 };
 
 static void app_release(struct app *app)
 {
-	if (app->released)
+	if (app->phase == RELEASED)
 		return;
-	app->released = true;
+	app->phase = RELEASED;
 	app->api = mem_deref(app->api);
 	app->sip = mem_deref(app->sip);
 	app->map = mem_deref(app->map);
+	app->rec = mem_deref(app->rec);
 	if (app->store)
 		store_close(app->store);
 	app->store = mem_deref(app->store);
@@ -53,20 +65,40 @@ static void app_release(struct app *app)
 	loop_re_detach();
 }
 
-static void on_drained(void *arg)
+static void on_api_drained(void *arg)
 {
 	struct app *app = arg;
 
-	log_info("main", NULL, "requests drained; closing");
+	app->api_idle = true;
+}
+
+static void on_stop_tick(uv_timer_t *t)
+{
+	struct app *app = t->data;
+	uint64_t now = uv_now(&app->loop);
+	unsigned calls = app->sip ? sip_server_calls(app->sip) : 0;
+
+	if (app->phase == DRAINING && app->api_idle && !calls) {
+		log_info("main", NULL, "requests and calls done");
+	} else if (app->phase == DRAINING && now >= app->deadline) {
+		log_warn("main", NULL, "shutdown timeout: hanging up %u calls",
+			 calls);
+	} else if (app->phase == DRAINING) {
+		return;
+	}
+	if (app->phase == DRAINING) {
+		app->api = mem_deref(app->api);
+		app->sip = mem_deref(app->sip); /* hands records to rec */
+		app->phase = FLUSHING;
+		app->deadline = now + FLUSH_TIMEOUT_MS;
+	}
+	if (callrec_pending(app->rec) && now < app->deadline)
+		return;
+	log_info("main", NULL, "call records flushed (%u left); closing",
+		 callrec_pending(app->rec));
 	uv_timer_stop(&app->stop_timer);
 	uv_close((uv_handle_t *)&app->stop_timer, NULL);
 	app_release(app);
-}
-
-static void on_stop_timeout(uv_timer_t *t)
-{
-	log_warn("main", NULL, "shutdown timeout: closing what remains");
-	on_drained(t->data);
 }
 
 static void on_stop(int signum, void *arg)
@@ -74,12 +106,17 @@ static void on_stop(int signum, void *arg)
 	struct app *app = arg;
 
 	(void)signum;
+	if (app->phase != RUNNING)
+		return;
+	app->phase = DRAINING;
 	sip_server_drain(app->sip);
 	uv_timer_init(&app->loop, &app->stop_timer);
 	app->stop_timer.data = app;
-	uv_timer_start(&app->stop_timer, on_stop_timeout,
-		       app->cfg.shutdown_timeout * 1000ULL, 0);
-	api_drain(app->api, on_drained, app);
+	app->deadline =
+	    uv_now(&app->loop) + app->cfg.shutdown_timeout * 1000ULL;
+	uv_timer_start(&app->stop_timer, on_stop_tick, STOP_TICK_MS,
+		       STOP_TICK_MS);
+	api_drain(app->api, on_api_drained, app);
 }
 
 /* Blocking on purpose: nothing else runs yet. */
@@ -121,6 +158,8 @@ static int app_start(struct app *app)
 		    .max_calls = cfg->max_calls,
 		    .max_call_duration = cfg->max_call_duration,
 		    .answer_delay_ms = cfg->answer_delay_ms,
+		    .prompts_dir = cfg->prompts_dir,
+		    .recordings_dir = cfg->recordings_dir,
 		},
 	};
 	int err;
@@ -138,8 +177,11 @@ static int app_start(struct app *app)
 	err = sipmap_alloc(&app->map, app->store);
 	if (err)
 		return err;
+	err = callrec_alloc(&app->rec, app->store, cfg->call_record_queue);
+	if (err)
+		return err;
 	sopts.map = app->map;
-	sopts.store = app->store;
+	sopts.callrec = app->rec;
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)
 		return err;

@@ -80,6 +80,12 @@ static const struct opt opts[] = {
      "milliseconds of 180 Ringing before the 200 OK"},
     {"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
      "10", "seconds to drain calls and requests on SIGTERM"},
+    {"call-record-queue", "TRUNKD_CALL_RECORD_QUEUE", UINT(call_record_queue),
+     "10000", "call records held while PostgreSQL is away"},
+    {"prompts-dir", "TRUNKD_PROMPTS_DIR", STR(prompts_dir), "var/prompts",
+     "WAV files the play and dtmf applications play"},
+    {"recordings-dir", "TRUNKD_RECORDINGS_DIR", STR(recordings_dir),
+     "var/recordings", "where the record application writes WAV files"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))

@@ -41,6 +41,9 @@ struct config {
 	unsigned max_calls;	    /* concurrent calls (503 above) */
 	unsigned max_call_duration; /* seconds before trunkd hangs up */
 	unsigned answer_delay_ms;   /* ringing time before 200 OK */
+	unsigned call_record_queue; /* records held while the DB is away */
+	const char *prompts_dir;    /* WAV prompts (play, dtmf apps) */
+	const char *recordings_dir; /* WAV recordings (record app) */
 };
 
 /*

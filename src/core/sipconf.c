@@ -4,6 +4,7 @@
 #include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
+#include "core/cidr.h"
 #include "core/sipconf.h"
 
 static const char *const transports[] = {"udp", "tcp", "tls", NULL};
@@ -39,19 +40,108 @@ int sipconf_number_normalize(const char *in, bool bound_to_trunk,
 	return 0;
 }
 
+static const char *const apps[] = {"echo", "play", "record", "dtmf", NULL};
+
+/* "hello.wav": a file in --prompts-dir, never a path */
+static bool prompt_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n <= 128 && s[0] != '.' && !strchr(s, '/') &&
+	       !strchr(s, '\\');
+}
+
+static bool cidrs_parse(const json_t *list, const char *path,
+			struct jsonv *v)
+{
+	const json_t *e;
+	struct cidr c;
+	size_t i;
+
+	if (!json_is_array(list) || json_array_size(list) > SIPCONF_MAX_CIDRS)
+		return jsonv_fail(v, "INVALID_FIELD",
+				  "%s.allowed_cidrs must be an array of at "
+				  "most %d address blocks",
+				  path, SIPCONF_MAX_CIDRS);
+	json_array_foreach(list, i, e)
+	{
+		if (!json_is_string(e) ||
+		    cidr_parse(json_string_value(e), &c))
+			return jsonv_fail(v, "INVALID_FIELD",
+					  "%s.allowed_cidrs[%zu] must be an "
+					  "address or block such as "
+					  "203.0.113.0/24",
+					  path, i);
+	}
+	return true;
+}
+
+/* what calls to an inbound number do: options.app and its settings */
+static bool inbound_options_parse(struct sipconf_direction *d,
+				  const json_t *obj, const char *p,
+				  struct jsonv *v)
+{
+	const char *app = NULL, *prompt = NULL;
+	long long digits = 0, limit = 0;
+	bool loop = false, has_loop, has_digits, has_limit;
+	const json_t *cidrs = json_object_get(obj, "allowed_cidrs");
+
+	if (!jsonv_string(v, obj, p, "app", false, &app) ||
+	    !jsonv_string(v, obj, p, "prompt", false, &prompt) ||
+	    !jsonv_bool(v, obj, p, "loop", &loop, &has_loop) ||
+	    !jsonv_int(v, obj, p, "max_digits", 1, 32, &digits,
+		       &has_digits) ||
+	    !jsonv_int(v, obj, p, "max_concurrent_calls", 1, 100000, &limit,
+		       &has_limit))
+		return false;
+	if (app && !jsonv_enum(v, p, "app", app, apps))
+		return false;
+	if (prompt && !prompt_name_ok(prompt))
+		return jsonv_fail(v, "INVALID_FIELD",
+				  "%s.prompt must be a file name in the "
+				  "prompts directory (no path)",
+				  p);
+	if (app && !strcmp(app, "play") && !prompt)
+		return jsonv_fail(v, "MISSING_FIELD",
+				  "%s.prompt is required when app is play", p);
+	if (cidrs && !json_is_null(cidrs) && !cidrs_parse(cidrs, p, v))
+		return false;
+
+	if (app)
+		json_object_set_new(d->options, "app", json_string(app));
+	if (prompt)
+		json_object_set_new(d->options, "prompt", json_string(prompt));
+	if (has_loop)
+		json_object_set_new(d->options, "loop", json_boolean(loop));
+	if (has_digits)
+		json_object_set_new(d->options, "max_digits",
+				    json_integer(digits));
+	if (has_limit)
+		json_object_set_new(d->options, "max_concurrent_calls",
+				    json_integer(limit));
+	if (cidrs && json_array_size(cidrs))
+		json_object_set(d->options, "allowed_cidrs", (json_t *)cidrs);
+	return true;
+}
+
 static bool options_parse(struct sipconf_direction *d, const json_t *obj,
-			  const char *path, struct jsonv *v)
+			  const char *path, bool inbound, struct jsonv *v)
 {
 	static const char *const keys[] = {"port",	   "transport",
 					   "secure_media", "sip_username",
 					   "sip_password", NULL};
+	static const char *const in_keys[] = {
+	    "port",	 "transport",	 "secure_media",
+	    "sip_username", "sip_password", "app",
+	    "prompt",	 "loop",	 "max_digits",
+	    "allowed_cidrs", "max_concurrent_calls", NULL};
 	const char *transport = NULL, *user = NULL;
 	long long port = 0;
 	bool secure = false, has_port, has_secure;
 	char p[96];
 
 	snprintf(p, sizeof(p), "%s.options", path);
-	if (!jsonv_object(v, obj, p, keys) ||
+	if (!jsonv_object(v, obj, p, inbound ? in_keys : keys) ||
 	    !jsonv_int(v, obj, p, "port", 1, 65535, &port, &has_port) ||
 	    !jsonv_string(v, obj, p, "transport", false, &transport) ||
 	    !jsonv_bool(v, obj, p, "secure_media", &secure, &has_secure) ||
@@ -72,7 +162,7 @@ static bool options_parse(struct sipconf_direction *d, const json_t *obj,
 	if (user)
 		json_object_set_new(d->options, "sip_username",
 				    json_string(user));
-	return true;
+	return !inbound || inbound_options_parse(d, obj, p, v);
 }
 
 static bool header_rule_parse(const json_t *rule, const char *path,
@@ -220,7 +310,8 @@ bool sipconf_direction_parse(struct sipconf_direction *d,
 				  path);
 
 	m = json_object_get(obj, "options");
-	if (m && !json_is_null(m) && !options_parse(d, m, path, v))
+	if (m && !json_is_null(m) &&
+	    !options_parse(d, m, path, t == SIPCONF_INBOUND, v))
 		return false;
 	m = json_object_get(obj, "headers");
 	if (m && !json_is_null(m) && !headers_parse(d, m, path, t, v))
@@ -275,7 +366,7 @@ bool sipconf_trunk_parse(struct sipconf_trunk *t, const json_t *obj,
 	if (t->d.sip_endpoint && !t->d.sip_endpoint[0])
 		return jsonv_fail(v, "INVALID_FIELD",
 				  "sip_endpoint must not be empty");
-	return !m || json_is_null(m) || options_parse(&t->d, m, "trunk", v);
+	return !m || json_is_null(m) || options_parse(&t->d, m, "trunk", false, v);
 }
 
 static void attach_destructor(void *arg)

@@ -25,6 +25,8 @@
 
 enum sipconf_dir { SIPCONF_INBOUND = 0, SIPCONF_OUTBOUND = 1 };
 
+#define SIPCONF_MAX_CIDRS 50
+
 struct sipconf_direction {
 	bool present;
 	const char *sip_endpoint;      /* borrowed from the body, may be NULL */

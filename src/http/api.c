@@ -171,6 +171,10 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/trunks/:id", api_trunk_get_h, ROUTE_AUTH},
     {"PATCH", "/v1/sip/trunks/:id", api_trunk_update_h, ROUTE_AUTH},
     {"DELETE", "/v1/sip/trunks/:id", api_trunk_delete_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/calls", api_sip_calls_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/calls/:id", api_sip_call_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/calls/:id/trace", api_sip_call_trace_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/calls/:id/trace.pcap", api_sip_call_pcap_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)

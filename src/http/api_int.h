@@ -60,6 +60,11 @@ void api_trunk_delete_h(struct http_req *req, void *arg);
 /* The caller's trunk id (its stored row), or NULL */
 const json_t *api_trunk_of(struct api *api, struct http_req *req,
 			   const char *id);
+/* call records and traces (api_calls.c) */
+void api_sip_calls_h(struct http_req *req, void *arg);
+void api_sip_call_h(struct http_req *req, void *arg);
+void api_sip_call_trace_h(struct http_req *req, void *arg);
+void api_sip_call_pcap_h(struct http_req *req, void *arg);
 /* configuration-only answers (api_info.c) */
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);

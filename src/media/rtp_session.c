@@ -1,6 +1,7 @@
 /** @file rtp_session.c  Per-call RTP/RTCP with SRTP and echo (see .h) */
 #include <errno.h>
 #include <string.h>
+#include <sys/time.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -10,10 +11,14 @@
 #include <re_sys.h>
 #include <re_tmr.h>
 #include <re_udp.h>
+#include "media/dtmf.h"
 #include "media/rtp_ports.h"
 #include "media/rtp_session.h"
 
 #define RTP_HDR_MIN 12
+#define RTCP_INTERVAL_MS 5000
+#define RTCP_SR 200
+#define RTCP_RR 201
 
 struct rtp_session {
 	struct rtp_ports *ports; /* ref */
@@ -21,16 +26,29 @@ struct rtp_session {
 	struct udp_sock *rtp;	 /* owned */
 	struct udp_sock *rtcp;	 /* owned */
 	struct sa remote;	 /* SDP address, then latched */
-	bool latched, started, srtp;
+	struct sa remote_rtcp;	 /* RTP + 1, then latched */
+	bool latched, rtcp_latched, started, srtp;
 	struct srtp_pair keys;
 	uint8_t dtmf_pt;
 	uint32_t ssrc;	   /* ours */
 	uint16_t tx_seq;   /* ours */
 	uint16_t rx_seq;   /* highest seen */
 	bool rx_seq_valid;
+	uint32_t rx_cycles;	/* sequence wraps, << 16 */
+	uint32_t remote_ssrc;
+	uint32_t tx_ts;		/* ours, for our own audio */
 	uint32_t last_event_ts; /* timestamp of the last DTMF event counted */
 	double jitter;		/* in timestamp units (8 kHz) */
 	int64_t last_transit;
+	uint64_t start_ms;
+	uint32_t lsr;	      /* middle of the peer's last SR NTP time */
+	uint64_t lsr_at_ms;   /* when it arrived */
+	uint64_t rr_rx, rr_lost; /* at our previous report */
+	struct tmr rtcp_tmr;
+	bool echo;
+	rtp_recv_h *recvh;
+	rtp_digit_h *digith;
+	void *app_arg;
 	struct rtp_stats st;
 };
 
@@ -38,6 +56,7 @@ static void destructor(void *arg)
 {
 	struct rtp_session *rs = arg;
 
+	tmr_cancel(&rs->rtcp_tmr);
 	rs->rtp = mem_deref(rs->rtp);
 	rs->rtcp = mem_deref(rs->rtcp);
 	if (rs->port)
@@ -84,6 +103,8 @@ static void account(struct rtp_session *rs, const uint8_t *p)
 
 		if (gap > 0 && gap < 0x8000) {
 			rs->st.lost += gap - 1u;
+			if (seq < rs->rx_seq)
+				rs->rx_cycles += 0x10000;
 			rs->rx_seq = seq;
 		}
 		d = transit - rs->last_transit;
@@ -100,19 +121,28 @@ static void account(struct rtp_session *rs, const uint8_t *p)
 /* RFC 4733: count an event once, when its end bit first appears */
 static void dtmf_event(struct rtp_session *rs, const uint8_t *p, size_t len)
 {
-	static const char digits[] = "0123456789*#ABCD";
-	const uint8_t *ev = p + RTP_HDR_MIN + 4u * (p[0] & 0x0f);
+	size_t hdr = RTP_HDR_MIN + 4u * (p[0] & 0x0f);
 	uint32_t ts = rd32(p + 4);
 	size_t n = strlen(rs->st.dtmf);
+	struct dtmf_event ev;
+	struct rtp_dtmf_record *r;
 
-	if ((size_t)(ev - p) + 4 > len || !(ev[1] & 0x80) ||
+	if (hdr > len || dtmf_parse(p + hdr, len - hdr, &ev) || !ev.end ||
 	    ts == rs->last_event_ts)
 		return;
 	rs->last_event_ts = ts;
-	if (ev[0] < 16 && n + 1 < sizeof(rs->st.dtmf)) {
-		rs->st.dtmf[n] = digits[ev[0]];
+	if (n + 1 < sizeof(rs->st.dtmf)) {
+		rs->st.dtmf[n] = ev.digit;
 		rs->st.dtmf[n + 1] = '\0';
 	}
+	if (rs->st.dtmf_count < RTP_DTMF_EVENTS_MAX) {
+		r = &rs->st.dtmf_events[rs->st.dtmf_count++];
+		r->digit = ev.digit;
+		r->duration_ms = ev.duration / 8;
+		r->at_ms = tmr_jiffies() - rs->start_ms - r->duration_ms;
+	}
+	if (rs->digith)
+		rs->digith(ev.digit, rs->app_arg);
 }
 
 static void send_packet(struct rtp_session *rs, struct udp_sock *us,
@@ -146,13 +176,29 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 	rs->st.rx_bytes += len;
 	if (!rs->latched || !sa_cmp(src, &rs->remote, SA_ALL)) {
 		rs->remote = *src; /* symmetric RTP: answer where it came from */
+		if (!rs->rtcp_latched) {
+			rs->remote_rtcp = *src;
+			sa_set_port(&rs->remote_rtcp,
+				    (uint16_t)(sa_port(src) + 1));
+		}
 		rs->latched = true;
 	}
 	account(rs, p);
-	if (rs->dtmf_pt && (p[1] & 0x7f) == rs->dtmf_pt)
+	rs->remote_ssrc = rd32(p + 8);
+	if (rs->dtmf_pt && (p[1] & 0x7f) == rs->dtmf_pt) {
 		dtmf_event(rs, p, len);
+	} else if (rs->recvh) {
+		size_t hdr = RTP_HDR_MIN + 4u * (p[0] & 0x0f);
+
+		if (hdr <= len)
+			rs->recvh(p + hdr, len - hdr, p[1] & 0x7f,
+				  rs->app_arg);
+	}
+	if (!rs->echo)
+		return;
 
 	/* echo: our SSRC, our sequence, their timestamp and payload */
+	rs->tx_ts = rd32(p + 4);
 	wr16(p + 2, rs->tx_seq++);
 	wr32(p + 8, rs->ssrc);
 	send_packet(rs, rs->rtp, mb, &rs->remote, false);
@@ -161,19 +207,123 @@ drop:
 	rs->st.rx_dropped++;
 }
 
+/* NTP time now: seconds since 1900 << 32 | fraction */
+static uint64_t ntp_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((uint64_t)tv.tv_sec + 2208988800u) << 32 |
+	       (((uint64_t)tv.tv_usec << 32) / 1000000u);
+}
+
+/* the report blocks of one SR/RR: the one about our stream gives the RTT */
+static void rtcp_blocks(struct rtp_session *rs, const uint8_t *p,
+			size_t len, unsigned count)
+{
+	for (unsigned i = 0; i < count && len >= 24; i++, p += 24, len -= 24) {
+		uint32_t lsr = rd32(p + 16), dlsr = rd32(p + 20);
+		uint32_t now = (uint32_t)(ntp_now() >> 16);
+
+		if (rd32(p) != rs->ssrc || !lsr)
+			continue;
+		rs->st.rtt_ms = (double)(uint32_t)(now - lsr - dlsr) * 1000.0 /
+				65536.0;
+	}
+}
+
+/* a compound RTCP packet: SR and RR are read, the rest skipped */
+static void rtcp_parse(struct rtp_session *rs, const uint8_t *p, size_t len)
+{
+	while (len >= 8 && (p[0] >> 6) == 2) {
+		size_t plen = 4u * (rd16(p + 2) + 1u);
+		unsigned count = p[0] & 0x1f;
+
+		if (plen > len)
+			return;
+		if (p[1] == RTCP_SR && plen >= 28) {
+			rs->lsr = (uint32_t)(rd32(p + 8) << 16 |
+					     rd32(p + 12) >> 16);
+			rs->lsr_at_ms = tmr_jiffies();
+			rtcp_blocks(rs, p + 28, plen - 28, count);
+		} else if (p[1] == RTCP_RR) {
+			rtcp_blocks(rs, p + 8, plen - 8, count);
+		}
+		p += plen;
+		len -= plen;
+	}
+}
+
 static void on_rtcp(const struct sa *src, struct mbuf *mb, void *arg)
 {
 	struct rtp_session *rs = arg;
 	size_t len = mbuf_get_left(mb);
 
-	(void)src;
 	if (!rs->started || len < 8 ||
-	    (rs->srtp && mbuf_get_space(mb) >= SDES_TAG_MAX &&
-	     srtp_pair_unprotect(&rs->keys, mbuf_buf(mb), &len, true))) {
+	    (rs->srtp && (mbuf_get_space(mb) < SDES_TAG_MAX ||
+			  srtp_pair_unprotect(&rs->keys, mbuf_buf(mb), &len,
+					      true)))) {
 		rs->st.rx_dropped++;
 		return;
 	}
 	rs->st.rtcp_rx++;
+	rs->remote_rtcp = *src;
+	rs->rtcp_latched = true;
+	rtcp_parse(rs, mbuf_buf(mb), len);
+}
+
+/* RFC 3550 6.4.1: our SR, with one report block once the peer has sent */
+static void rtcp_send_sr(struct rtp_session *rs)
+{
+	struct mbuf *mb = mbuf_alloc(128);
+	uint64_t ntp = ntp_now();
+	bool block = rs->rx_seq_valid;
+	uint64_t rx = rs->st.rx_packets, lost = rs->st.lost;
+	uint8_t *p;
+
+	if (!mb)
+		return;
+	p = mb->buf;
+	memset(p, 0, 52);
+	p[0] = (uint8_t)(0x80 | (block ? 1 : 0));
+	p[1] = RTCP_SR;
+	wr16(p + 2, block ? 12 : 6);
+	wr32(p + 4, rs->ssrc);
+	wr32(p + 8, (uint32_t)(ntp >> 32));
+	wr32(p + 12, (uint32_t)ntp);
+	wr32(p + 16, rs->tx_ts);
+	wr32(p + 20, (uint32_t)rs->st.tx_packets);
+	wr32(p + 24, (uint32_t)rs->st.tx_bytes);
+	if (block) {
+		uint64_t d_rx = rx - rs->rr_rx, d_lost = lost - rs->rr_lost;
+		uint8_t fraction =
+		    d_rx + d_lost ? (uint8_t)(d_lost * 256 / (d_rx + d_lost))
+				  : 0;
+
+		wr32(p + 28, rs->remote_ssrc);
+		wr32(p + 32, (uint32_t)fraction << 24 | (lost & 0xffffff));
+		wr32(p + 36, rs->rx_cycles + rs->rx_seq);
+		wr32(p + 40, (uint32_t)rs->jitter);
+		wr32(p + 44, rs->lsr);
+		wr32(p + 48, rs->lsr ? (uint32_t)((tmr_jiffies() -
+						   rs->lsr_at_ms) *
+						  65536 / 1000)
+				     : 0);
+		rs->rr_rx = rx;
+		rs->rr_lost = lost;
+	}
+	mb->end = block ? 52 : 28;
+	send_packet(rs, rs->rtcp, mb, &rs->remote_rtcp, true);
+	rs->st.rtcp_tx++;
+	mem_deref(mb);
+}
+
+static void on_rtcp_tmr(void *arg)
+{
+	struct rtp_session *rs = arg;
+
+	tmr_start(&rs->rtcp_tmr, RTCP_INTERVAL_MS, on_rtcp_tmr, rs);
+	rtcp_send_sr(rs);
 }
 
 int rtp_session_alloc(struct rtp_session **rsp, struct rtp_ports *ports,
@@ -189,6 +339,9 @@ int rtp_session_alloc(struct rtp_session **rsp, struct rtp_ports *ports,
 		return ENOMEM;
 	rs->ports = mem_ref(ports);
 	rs->ssrc = rand_u32();
+	rs->tx_ts = rand_u32();
+	rs->echo = true;
+	tmr_init(&rs->rtcp_tmr);
 	rs->tx_seq = (uint16_t)rand_u32();
 	/* a port another program holds is skipped, not fatal */
 	while (tries-- && !rtp_ports_take(ports, &port)) {
@@ -231,10 +384,51 @@ int rtp_session_start(struct rtp_session *rs, const struct sa *remote,
 			return err;
 		rs->srtp = true;
 	}
-	if (remote && !rs->latched)
+	if (remote && !rs->latched) {
 		rs->remote = *remote;
+		rs->remote_rtcp = *remote;
+		sa_set_port(&rs->remote_rtcp, (uint16_t)(sa_port(remote) + 1));
+	}
 	rs->dtmf_pt = dtmf_pt;
+	if (!rs->started) {
+		rs->start_ms = tmr_jiffies();
+		tmr_start(&rs->rtcp_tmr, RTCP_INTERVAL_MS, on_rtcp_tmr, rs);
+	}
 	rs->started = true;
+	return 0;
+}
+
+void rtp_session_app(struct rtp_session *rs, bool echo, rtp_recv_h *recvh,
+		     rtp_digit_h *digith, void *arg)
+{
+	rs->echo = echo;
+	rs->recvh = recvh;
+	rs->digith = digith;
+	rs->app_arg = arg;
+}
+
+int rtp_session_send(struct rtp_session *rs, uint8_t pt,
+		     const uint8_t *payload, size_t len, uint32_t samples)
+{
+	struct mbuf *mb;
+	uint8_t *p;
+
+	if (!rs->started || !sa_isset(&rs->remote, SA_ALL))
+		return ENOTCONN;
+	mb = mbuf_alloc(RTP_HDR_MIN + len + SDES_TAG_MAX);
+	if (!mb)
+		return ENOMEM;
+	p = mb->buf;
+	p[0] = 0x80;
+	p[1] = pt & 0x7f;
+	wr16(p + 2, rs->tx_seq++);
+	wr32(p + 4, rs->tx_ts);
+	wr32(p + 8, rs->ssrc);
+	memcpy(p + RTP_HDR_MIN, payload, len);
+	mb->end = RTP_HDR_MIN + len;
+	rs->tx_ts += samples;
+	send_packet(rs, rs->rtp, mb, &rs->remote, false);
+	mem_deref(mb);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -16,23 +17,29 @@
 #include <re_sip.h>
 #include <re_sipsess.h>
 #include <jansson.h>
+#include "core/cidr.h"
 #include "core/log.h"
 #include "core/sipconf.h"
 #include "media/rtp_session.h"
 #include "media/sdp_nego.h"
 #include "sip/calls.h"
+#include "sip/sip_trace.h"
+#include "store/callrec.h"
 #include "store/sipmap.h"
-#include "store/store.h"
+
+#define TRACE_LINGER_MS 1000
 
 struct calls {
 	struct sip *sip;	     /* borrowed: outlives calls */
 	struct sipsess_sock *sock;   /* owned */
 	struct sipmap *map;	     /* ref */
-	struct store *store;	     /* ref */
+	struct callrec *rec;	     /* ref */
+	struct sip_tracer *tracer;   /* ref */
 	struct rtp_ports *ports;     /* ref */
 	struct calls_opts opts;	     /* public_ip copied */
 	char public_ip[64];
-	struct list calls;	     /* struct call */
+	struct list calls;	     /* struct call, in progress */
+	struct list lingering;	     /* struct call, ended, not recorded */
 	bool draining;
 };
 
@@ -41,16 +48,20 @@ struct call {
 	struct calls *cs;	 /* borrowed */
 	struct sipsess *sess;	 /* owned */
 	struct rtp_session *rtp; /* owned */
-	struct tmr answer_tmr, limit_tmr;
+	struct sip_trace *trace; /* owned */
+	struct tmr answer_tmr, limit_tmr, linger_tmr;
 	struct mbuf *answer;	 /* owned until sent */
 	struct sdp_nego nego;
+	struct rtp_stats st;	 /* taken when the media stops */
+	const char *app;	 /* "echo", ... */
+	char recording[256];
 	char id[37];
 	char callid[128];
 	char org_id[40];
 	char number[SIPCONF_NUMBER_MAX + 1];
 	char from[256], to[256];
 	const char *transport;
-	uint64_t started_ms, answered_ms;
+	uint64_t started_ms, answered_ms, ended_ms;
 	uint16_t code; /* final answer we gave */
 	const char *status;
 	char reason[64];
@@ -78,77 +89,93 @@ static void uuid4(char out[37])
 		    b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-static void on_recorded(int err, const PGresult *res, void *arg)
+/* "2026-11-24T10:00:00.123Z" */
+static void iso_ms(char out[32], uint64_t ms)
 {
-	struct call *c = arg;
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[24];
 
-	(void)res;
-	if (err)
-		log_warn("call", c->id, "call record not stored (%s)",
-			 strerror(err));
-	mem_deref(c);
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03uZ", base, (unsigned)(ms % 1000));
 }
 
-/* one row in calls; the call object lives until the INSERT is done */
-static void record(struct call *c)
+static json_t *ts_json(uint64_t ms)
 {
-	struct rtp_stats st = {0};
-	uint64_t end = now_ms();
-	char started[24], answered[24], ended[24], dur[24], code[8];
-	char *stats;
-	json_t *js;
+	char iso[32];
 
-	if (c->rtp)
-		rtp_session_stats(c->rtp, &st);
-	js = json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I}",
-		       "rx_packets", (json_int_t)st.rx_packets, "rx_bytes",
-		       (json_int_t)st.rx_bytes, "tx_packets",
-		       (json_int_t)st.tx_packets, "tx_bytes",
-		       (json_int_t)st.tx_bytes, "rx_dropped",
-		       (json_int_t)st.rx_dropped, "lost", (int)st.lost,
-		       "jitter_ms", st.jitter_ms, "rtcp_rx",
-		       (json_int_t)st.rtcp_rx);
-	stats = json_dumps(js, JSON_COMPACT);
-	json_decref(js);
-	snprintf(started, sizeof(started), "%llu",
-		 (unsigned long long)c->started_ms);
-	snprintf(answered, sizeof(answered), "%llu",
-		 (unsigned long long)c->answered_ms);
-	snprintf(ended, sizeof(ended), "%llu", (unsigned long long)end);
-	snprintf(dur, sizeof(dur), "%llu",
-		 (unsigned long long)(c->answered_ms ? end - c->answered_ms
-						     : 0));
-	snprintf(code, sizeof(code), "%u", c->code);
-	log_info("call", c->id,
-		 "%s %s → %s: %s %u, %s, %llu ms, rx %llu tx %llu lost %u "
-		 "dtmf '%s'",
-		 c->transport, c->from, c->number, c->status, c->code,
-		 c->nego.srtp ? "srtp" : "rtp",
-		 (unsigned long long)(c->answered_ms ? end - c->answered_ms
-						     : 0),
-		 (unsigned long long)st.rx_packets,
-		 (unsigned long long)st.tx_packets, st.lost, st.dtmf);
-	if (store_query(c->cs->store,
-			 "INSERT INTO calls (id, org_id, number, direction, "
-			 "from_uri, to_uri, sip_call_id, transport, status, "
-			 "sip_code, reason, started_at, answered_at, "
-			 "ended_at, duration_ms, codec, srtp, stats, dtmf) "
-			 "VALUES ($1::uuid, $2::uuid, $3, 'inbound', $4, $5, "
-			 "$6, $7, $8, $9::int, nullif($10, ''), "
-			 "to_timestamp($11::float8 / 1000), CASE WHEN $12 = "
-			 "'0' THEN NULL ELSE to_timestamp($12::float8 / 1000)"
-			 " END, to_timestamp($13::float8 / 1000), $14::bigint,"
-			 " $15, $16::boolean, $17::jsonb, $18)",
-			 18,
-			 (const char *const[]){
-			     c->id, c->org_id, c->number, c->from, c->to,
-			     c->callid, c->transport, c->status, code,
-			     c->reason, started, answered, ended, dur,
-			     c->nego.codec, c->nego.srtp ? "true" : "false",
-			     stats ? stats : "{}", st.dtmf},
-			 on_recorded, mem_ref(c)))
-		mem_deref(c); /* the ref store_query did not take */
-	free(stats);
+	if (!ms)
+		return json_null();
+	iso_ms(iso, ms);
+	return json_string(iso);
+}
+
+/* [{"digit", "at_ms" (since the call was answered), "duration_ms"}] */
+static json_t *dtmf_events_json(const struct rtp_stats *st)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < st->dtmf_count; i++)
+		json_array_append_new(
+		    a, json_pack("{s:s#, s:I, s:i}", "digit",
+				 &st->dtmf_events[i].digit, 1, "at_ms",
+				 (json_int_t)st->dtmf_events[i].at_ms,
+				 "duration_ms",
+				 (int)st->dtmf_events[i].duration_ms));
+	return a;
+}
+
+static json_t *stats_json(const struct rtp_stats *st)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:I, s:o}",
+			 "rx_packets", (json_int_t)st->rx_packets, "rx_bytes",
+			 (json_int_t)st->rx_bytes, "tx_packets",
+			 (json_int_t)st->tx_packets, "tx_bytes",
+			 (json_int_t)st->tx_bytes, "rx_dropped",
+			 (json_int_t)st->rx_dropped, "lost", (int)st->lost,
+			 "jitter_ms", st->jitter_ms, "rtcp_rx",
+			 (json_int_t)st->rtcp_rx, "rtcp_tx",
+			 (json_int_t)st->rtcp_tx, "dtmf_events",
+			 dtmf_events_json(st));
+}
+
+/* the calls table row (store/callrec.h) */
+static json_t *call_row(const struct call *c)
+{
+	json_t *row = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, "
+	    "s:o, s:o, s:I, s:o, s:b, s:o, s:s, s:o, s:s, s:o}",
+	    "id", c->id, "org_id", c->org_id, "number", c->number,
+	    "direction", "inbound", "from_uri", c->from, "to_uri", c->to,
+	    "sip_call_id", c->callid, "transport", c->transport, "status",
+	    c->status, "sip_code", (int)c->code, "reason",
+	    c->reason[0] ? json_string(c->reason) : json_null(),
+	    "started_at", ts_json(c->started_ms), "answered_at",
+	    ts_json(c->answered_ms), "ended_at", ts_json(c->ended_ms),
+	    "duration_ms",
+	    (json_int_t)(c->answered_ms ? c->ended_ms - c->answered_ms : 0),
+	    "codec", c->nego.codec ? json_string(c->nego.codec) : json_null(),
+	    "srtp", c->nego.srtp, "stats", stats_json(&c->st), "dtmf",
+	    c->st.dtmf, "trace",
+	    c->trace ? sip_trace_json(c->trace) : json_array(), "app",
+	    c->app, "recording",
+	    c->recording[0] ? json_string(c->recording) : json_null());
+
+	return row;
+}
+
+static void on_lingered(void *arg)
+{
+	struct call *c = arg;
+	json_t *row = call_row(c);
+
+	list_unlink(&c->le);
+	if (row)
+		callrec_submit(c->cs->rec, row);
+	else
+		log_error("call", c->id, "call record could not be built");
+	mem_deref(c);
 }
 
 static void call_destructor(void *arg)
@@ -157,25 +184,45 @@ static void call_destructor(void *arg)
 
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
+	tmr_cancel(&c->linger_tmr);
 	list_unlink(&c->le);
 	mem_deref(c->sess);
 	mem_deref(c->rtp);
 	mem_deref(c->answer);
+	mem_deref(c->trace);
 }
 
-/* the call is over: record it and let go of it */
+/*
+ * The call is over: hang up (BYE if established), free the media, and keep
+ * the call for TRACE_LINGER_MS so that its trace also holds the last
+ * messages (the 200 to our BYE, the ACK of a 487) before it is recorded.
+ */
 static void call_end(struct call *c, const char *status, const char *reason)
 {
 	c->status = status;
 	if (reason)
 		snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	c->ended_ms = now_ms();
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	list_unlink(&c->le);
-	record(c);
+	if (c->rtp)
+		rtp_session_stats(c->rtp, &c->st);
 	c->rtp = mem_deref(c->rtp);
 	c->sess = mem_deref(c->sess); /* sends BYE if still established */
-	mem_deref(c);
+	log_info("call", c->id,
+		 "%s %s → %s: %s %u, %s, %llu ms, rx %llu tx %llu lost %u "
+		 "dtmf '%s'",
+		 c->transport, c->from, c->number, c->status, c->code,
+		 c->nego.srtp ? "srtp" : "rtp",
+		 (unsigned long long)(c->answered_ms
+					  ? c->ended_ms - c->answered_ms
+					  : 0),
+		 (unsigned long long)c->st.rx_packets,
+		 (unsigned long long)c->st.tx_packets, c->st.lost, c->st.dtmf);
+	list_append(&c->cs->lingering, &c->le, c);
+	tmr_start(&c->linger_tmr, c->cs->draining ? 0 : TRACE_LINGER_MS,
+		  on_lingered, c);
 }
 
 static void on_limit(void *arg)
@@ -303,6 +350,74 @@ static void reject(struct calls *cs, const struct sip_msg *msg,
 		 (int)msg->uri.user.l, msg->uri.user.p, src, scode, reason);
 }
 
+static const char *app_of(const json_t *row)
+{
+	static const char *const apps[] = {"echo", "play", "record", "dtmf"};
+	const char *app = json_string_value(
+	    json_object_get(json_object_get(row, "options"), "app"));
+
+	for (size_t i = 0; app && i < sizeof(apps) / sizeof(apps[0]); i++)
+		if (!strcmp(app, apps[i]))
+			return apps[i];
+	return apps[0];
+}
+
+/* options.allowed_cidrs: absent or empty lets every source in */
+static bool source_allowed(const json_t *row, const struct sa *src)
+{
+	const json_t *list = json_object_get(
+	    json_object_get(row, "options"), "allowed_cidrs");
+	const json_t *e;
+	struct cidr c;
+	size_t i;
+
+	if (!json_array_size(list))
+		return true;
+	json_array_foreach(list, i, e)
+	{
+		if (!cidr_parse(json_string_value(e), &c) &&
+		    cidr_contains(&c, &src->u.sa))
+			return true;
+	}
+	return false;
+}
+
+static unsigned calls_to(const struct calls *cs, const char *number)
+{
+	unsigned n = 0;
+
+	for (struct le *le = list_head(&cs->calls); le; le = le->next)
+		n += !strcmp(((struct call *)le->data)->number, number);
+	return n;
+}
+
+/* 403/503 for a known number, or 0 to go on */
+static uint16_t admission(const struct calls *cs, const json_t *row,
+			  const struct sip_msg *msg, const char *number,
+			  const char **why)
+{
+	json_int_t limit = json_integer_value(json_object_get(
+	    json_object_get(row, "options"), "max_concurrent_calls"));
+
+	if (!json_is_true(json_object_get(row, "sip_enabled"))) {
+		*why = "SIP is not enabled for this account";
+		return 403;
+	}
+	if (!source_allowed(row, &msg->src)) {
+		*why = "source address not allowed";
+		return 403;
+	}
+	if (list_count(&cs->calls) >= cs->opts.max_calls) {
+		*why = "too many calls";
+		return 503;
+	}
+	if (limit > 0 && calls_to(cs, number) >= (unsigned)limit) {
+		*why = "too many calls to this number";
+		return 503;
+	}
+	return 0;
+}
+
 static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
 			     const char *number, const json_t *row)
 {
@@ -322,6 +437,9 @@ static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
 	c->transport = sip_transp_name(msg->tp);
 	c->started_ms = now_ms();
+	c->app = app_of(row);
+	if (sip_trace_follow(&c->trace, cs->tracer, &msg->callid))
+		c->trace = NULL; /* the call goes on without its trace */
 	c->status = "ringing";
 	list_append(&cs->calls, &c->le, c);
 	return c;
@@ -337,6 +455,8 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 	struct mbuf *offer = NULL;
 	struct call *c = NULL;
 	struct sa laddr;
+	const char *why;
+	uint16_t code;
 	int err;
 
 	pl_strcpy(&msg->callid, callid, sizeof(callid));
@@ -345,6 +465,9 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 		       "Retry-After: 30\r\n", callid);
 		return;
 	}
+	/* stateless: libre's sipsess_accept starts at 101 */
+	(void)sip_replyf(cs->sip, msg, 100, "Trying",
+			 "Content-Length: 0\r\n\r\n");
 	pl_strcpy(&msg->uri.user, user, sizeof(user));
 	if (!user[0])
 		pl_strcpy(&msg->to.uri.user, user, sizeof(user));
@@ -355,10 +478,13 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 		reject(cs, msg, 404, "Not Found", NULL, callid);
 		return;
 	}
-	if (list_count(&cs->calls) >= cs->opts.max_calls) {
-		reject(cs, msg, 503, "Service Unavailable",
-		       "Retry-After: 5\r\nReason: SIP;cause=503;text=\"too "
-		       "many calls\"\r\n",
+	code = admission(cs, row, msg, number, &why);
+	if (code) {
+		snprintf(warn, sizeof(warn),
+			 "%sReason: SIP;cause=%u;text=\"%s\"\r\n",
+			 code == 503 ? "Retry-After: 5\r\n" : "", code, why);
+		reject(cs, msg, code,
+		       code == 503 ? "Service Unavailable" : "Forbidden", warn,
 		       callid);
 		return;
 	}
@@ -428,18 +554,19 @@ static void calls_destructor(void *arg)
 {
 	struct calls *cs = arg;
 
-	while (!list_isempty(&cs->calls))
-		call_end(list_ledata(list_head(&cs->calls)), "failed",
-			 "server stopping");
+	calls_hangup_all(cs);
+	while (!list_isempty(&cs->lingering))
+		on_lingered(list_ledata(list_head(&cs->lingering)));
 	cs->sock = mem_deref(cs->sock);
 	mem_deref(cs->map);
-	mem_deref(cs->store);
+	mem_deref(cs->rec);
+	mem_deref(cs->tracer);
 	mem_deref(cs->ports);
 }
 
 int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
-		struct store *store, struct rtp_ports *ports,
-		const struct calls_opts *opts)
+		struct callrec *rec, struct sip_tracer *tracer,
+		struct rtp_ports *ports, const struct calls_opts *opts)
 {
 	struct calls *cs = mem_zalloc(sizeof(*cs), calls_destructor);
 	int err;
@@ -453,7 +580,8 @@ int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
 	}
 	cs->sip = sip;
 	cs->map = mem_ref(map);
-	cs->store = mem_ref(store);
+	cs->rec = mem_ref(rec);
+	cs->tracer = mem_ref(tracer);
 	cs->ports = mem_ref(ports);
 	cs->opts = *opts;
 	snprintf(cs->public_ip, sizeof(cs->public_ip), "%s",
@@ -471,6 +599,14 @@ int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
 void calls_drain(struct calls *cs)
 {
 	cs->draining = true;
+}
+
+void calls_hangup_all(struct calls *cs)
+{
+	cs->draining = true;
+	while (!list_isempty(&cs->calls))
+		call_end(list_ledata(list_head(&cs->calls)), "completed",
+			 "server stopping");
 }
 
 unsigned calls_active(const struct calls *cs)

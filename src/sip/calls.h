@@ -11,8 +11,9 @@
  * ends in one row of the calls table, written asynchronously.
  *
  * Ownership: calls_alloc() returns a mem object holding refs to the map,
- * the store and the port allocator; it owns its sipsess socket and every
- * call.  Freeing it hangs every call up.
+ * the call-record writer, the tracer and the port allocator; it owns its
+ * sipsess socket and every call.  Freeing it hangs every call up and hands
+ * every record to the writer.
  */
 #ifndef TRUNKD_SIP_CALLS_H
 #define TRUNKD_SIP_CALLS_H
@@ -22,7 +23,8 @@
 struct calls;
 struct sip;
 struct sipmap;
-struct store;
+struct callrec;
+struct sip_tracer;
 struct rtp_ports;
 
 struct calls_opts {
@@ -30,13 +32,17 @@ struct calls_opts {
 	unsigned max_calls;
 	unsigned max_call_duration; /* seconds */
 	unsigned answer_delay_ms;
+	const char *prompts_dir;    /* play, dtmf: WAV prompts; borrowed */
+	const char *recordings_dir; /* record: WAV output; borrowed */
 };
 
 int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
-		struct store *store, struct rtp_ports *ports,
-		const struct calls_opts *opts);
+		struct callrec *rec, struct sip_tracer *tracer,
+		struct rtp_ports *ports, const struct calls_opts *opts);
 /* New INVITEs get 503; calls in progress go on */
 void calls_drain(struct calls *cs);
+/* End every call now (BYE, or 480 before the answer) and record it */
+void calls_hangup_all(struct calls *cs);
 unsigned calls_active(const struct calls *cs);
 
 #endif

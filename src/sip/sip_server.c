@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "media/rtp_ports.h"
 #include "sip/sip_server.h"
+#include "sip/sip_trace.h"
 
 #define SIP_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
 #define SIP_ACCEPT    "application/sdp"
@@ -27,6 +28,7 @@ struct sip_server {
 	struct tls *tls;       /* ref */
 	struct rtp_ports *ports; /* owned */
 	struct calls *calls;	 /* owned */
+	struct sip_tracer *tracer; /* owned */
 	bool draining;
 };
 
@@ -35,12 +37,23 @@ static void destructor(void *arg)
 	struct sip_server *srv = arg;
 
 	srv->calls = mem_deref(srv->calls);
+	srv->tracer = mem_deref(srv->tracer);
 	srv->lsnr = mem_deref(srv->lsnr);
 	sip_close(srv->sip, true);
 	srv->ports = mem_deref(srv->ports);
 	srv->sip = mem_deref(srv->sip);
 	srv->dnsc = mem_deref(srv->dnsc);
 	srv->tls = mem_deref(srv->tls);
+}
+
+/* libre passes sip_alloc's arg: every message, both ways, to the tracer */
+static void on_trace(bool tx, enum sip_transp tp, const struct sa *src,
+		     const struct sa *dst, const uint8_t *pkt, size_t len,
+		     void *arg)
+{
+	struct sip_server *srv = arg;
+
+	sip_tracer_msg(srv->tracer, tx, (int)tp, src, dst, pkt, len);
 }
 
 static int reply_options(struct sip_server *srv, const struct sip_msg *msg)
@@ -158,9 +171,12 @@ int sip_server_alloc(struct sip_server **srvp,
 	dns_client_alloc(srv);
 
 	err = sip_alloc(&srv->sip, srv->dnsc, 32, 32, 32, SIP_SOFTWARE, NULL,
-			NULL);
+			srv);
+	if (!err)
+		err = sip_tracer_alloc(&srv->tracer);
 	if (err)
 		goto out;
+	sip_set_trace_handler(srv->sip, on_trace);
 
 	err = rtp_ports_alloc(&srv->ports, (uint16_t)opts->rtp_port_min,
 			      (uint16_t)opts->rtp_port_max);
@@ -170,8 +186,8 @@ int sip_server_alloc(struct sip_server **srvp,
 		goto out;
 	}
 	/* first: libre offers each request to the listeners in order */
-	err = calls_alloc(&srv->calls, srv->sip, opts->map, opts->store,
-			  srv->ports, &opts->calls);
+	err = calls_alloc(&srv->calls, srv->sip, opts->map, opts->callrec,
+			  srv->tracer, srv->ports, &opts->calls);
 	if (err)
 		goto out;
 	err = sip_listen(&srv->lsnr, srv->sip, true, on_request, srv);

@@ -19,7 +19,7 @@ struct sip_server;
 struct tls;
 struct sa;
 struct sipmap;
-struct store;
+struct callrec;
 
 struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
@@ -27,7 +27,7 @@ struct sip_server_opts {
 	const char *tls_listen;
 	struct tls *tls; /* borrowed; required when tls_listen set */
 	struct sipmap *map;   /* borrowed (calls take a ref) */
-	struct store *store;  /* borrowed (calls take a ref) */
+	struct callrec *callrec; /* borrowed (calls take a ref) */
 	unsigned rtp_port_min, rtp_port_max;
 	struct calls_opts calls;
 };

@@ -425,6 +425,18 @@ static void conn_watch(struct conn *c)
 	uv_poll_start(&c->poll->h, ev, on_poll);
 }
 
+/* server messages outside a query ("terminating connection ...") go to
+ * our log, not to stderr */
+static void on_pg_notice(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	(void)arg;
+	while (n && (message[n - 1] == '\n' || message[n - 1] == ' '))
+		n--;
+	log_warn("store", NULL, "PostgreSQL: %.*s", (int)n, message);
+}
+
 static void conn_connect(struct conn *c)
 {
 	c->pg = PQconnectStart(c->st->conninfo);
@@ -432,6 +444,7 @@ static void conn_connect(struct conn *c)
 		conn_down(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		return;
 	}
+	PQsetNoticeProcessor(c->pg, on_pg_notice, NULL);
 	c->state = CONN_CONNECTING;
 	c->pgpoll_write = true;
 	conn_watch(c);

@@ -500,6 +500,7 @@ json_t *sipmap_render_row(const struct sipmap *map, const json_t *row)
 	const char *dir = json_string_value(json_object_get(row, "direction"));
 
 	json_object_del(o, "secret");
+	json_object_del(o, "sip_enabled");
 	drop_if_null(o, "trunk_id");
 	drop_if_null(o, "failover_config");
 	drop_if_null(o, "codec_config");

@@ -55,6 +55,25 @@ db_create() {
 	export DATABASE_URL
 }
 
+# own_pg_init: a cluster of this test's own (so that it can be stopped while
+# the shared one stays up); sets DATABASE_URL.  own_pg_start/own_pg_stop.
+own_pg_init() {
+	OWN_PG="$T_DIR/pg"
+	mkdir -p "$OWN_PG/run"
+	[ "$(id -u)" = 0 ] && chown -R postgres "$OWN_PG" && chmod 755 "$T_DIR"
+	as_pg "$PGBIN/initdb" -D "$OWN_PG/data" -A trust -U postgres >/dev/null ||
+		{ fail "initdb"; finish; exit 1; }
+	own_pg_start || { fail "PostgreSQL start"; finish; exit 1; }
+	trap own_pg_stop EXIT
+	export DATABASE_URL="host=$OWN_PG/run user=postgres dbname=postgres"
+}
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+own_pg_start() {
+	as_pg "$PGBIN/pg_ctl" -D "$OWN_PG/data" -l "$OWN_PG/log" -w -t 30 \
+		-o "-c listen_addresses= -k $OWN_PG/run -c fsync=off" start >/dev/null
+}
+own_pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$OWN_PG/data" -m fast -w stop >/dev/null 2>&1; }
+
 # trunkd_start [flags...]: start trunkd on fresh ports, wait until it answers
 # /healthz; sets HTTP, SIP_PORT, SIPS_PORT, TK_PID, TK_LOG
 trunkd_start() {
