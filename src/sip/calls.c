@@ -20,6 +20,7 @@
 #include "core/cidr.h"
 #include "core/log.h"
 #include "core/sipconf.h"
+#include "media/call_app.h"
 #include "media/rtp_session.h"
 #include "media/sdp_nego.h"
 #include "sip/calls.h"
@@ -48,6 +49,7 @@ struct call {
 	struct calls *cs;	 /* borrowed */
 	struct sipsess *sess;	 /* owned */
 	struct rtp_session *rtp; /* owned */
+	struct call_app *media_app; /* owned, from the answer on */
 	struct sip_trace *trace; /* owned */
 	struct tmr answer_tmr, limit_tmr, linger_tmr;
 	struct mbuf *answer;	 /* owned until sent */
@@ -186,6 +188,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->linger_tmr);
 	list_unlink(&c->le);
+	mem_deref(c->media_app);
 	mem_deref(c->sess);
 	mem_deref(c->rtp);
 	mem_deref(c->answer);
@@ -206,6 +209,10 @@ static void call_end(struct call *c, const char *status, const char *reason)
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	list_unlink(&c->le);
+	if (c->media_app)
+		snprintf(c->recording, sizeof(c->recording), "%s",
+			 call_app_recording(c->media_app));
+	c->media_app = mem_deref(c->media_app);
 	if (c->rtp)
 		rtp_session_stats(c->rtp, &c->st);
 	c->rtp = mem_deref(c->rtp);
@@ -231,6 +238,37 @@ static void on_limit(void *arg)
 
 	log_info("call", c->id, "max call duration reached: hanging up");
 	call_end(c, "completed", "max_call_duration");
+}
+
+static void on_app_done(const char *reason, void *arg)
+{
+	struct call *c = arg;
+
+	log_info("call", c->id, "%s: %s, hanging up", c->app, reason);
+	call_end(c, "completed", reason);
+}
+
+/* the number's application takes over the media once the call is up */
+static void start_app(struct call *c)
+{
+	const json_t *opts = json_object_get(
+	    sipmap_row(c->cs->map, c->number, SIPCONF_INBOUND), "options");
+	struct call_app_opts o = {
+	    .app = c->app,
+	    .prompts_dir = c->cs->opts.prompts_dir,
+	    .prompt = json_string_value(json_object_get(opts, "prompt")),
+	    .loop = json_is_true(json_object_get(opts, "loop")),
+	    .max_digits = (unsigned)json_integer_value(
+		json_object_get(opts, "max_digits")),
+	    .recordings_dir = c->cs->opts.recordings_dir,
+	    .call_id = c->id,
+	    .pt = c->nego.codec && !strcmp(c->nego.codec, "PCMU") ? 0 : 8,
+	};
+	int err = call_app_start(&c->media_app, c->rtp, &o, on_app_done, c);
+
+	if (err)
+		log_warn("call", c->id, "%s cannot start (%s): echo instead",
+			 c->app, strerror(err));
 }
 
 static void on_answer(void *arg)
@@ -316,6 +354,8 @@ static void on_estab(const struct sip_msg *msg, void *arg)
 	log_info("call", c->id, "established (%s %s%s)", c->nego.codec,
 		 c->nego.srtp ? "SRTP " : "RTP",
 		 c->nego.srtp ? sdes_suite_name(c->nego.ours.suite) : "");
+	if (!c->media_app)
+		start_app(c); /* on the ACK: a BYE before it would be early */
 }
 
 static void on_close(int err, const struct sip_msg *msg, void *arg)
