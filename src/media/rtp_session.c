@@ -38,8 +38,10 @@ struct rtp_session {
 	uint32_t remote_ssrc;
 	uint32_t tx_ts;		/* ours, for our own audio */
 	uint32_t last_event_ts; /* timestamp of the last DTMF event counted */
+	bool event_seen, event_recorded;
 	double jitter;		/* in timestamp units (8 kHz) */
 	int64_t last_transit;
+	bool transit_valid;
 	uint64_t start_ms;
 	uint32_t lsr;	      /* middle of the peer's last SR NTP time */
 	uint64_t lsr_at_ms;   /* when it arrived */
@@ -90,8 +92,9 @@ static void wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* sequence gaps and RFC 3550 A.8 jitter, 8 kHz clock */
-static void account(struct rtp_session *rs, const uint8_t *p)
+/* sequence gaps and RFC 3550 A.8 jitter (audio only: an RFC 4733 event
+ * keeps its timestamp for its whole duration), 8 kHz clock */
+static void account(struct rtp_session *rs, const uint8_t *p, bool audio)
 {
 	uint16_t seq = rd16(p + 2);
 	uint32_t ts = rd32(p + 4);
@@ -107,18 +110,27 @@ static void account(struct rtp_session *rs, const uint8_t *p)
 				rs->rx_cycles += 0x10000;
 			rs->rx_seq = seq;
 		}
-		d = transit - rs->last_transit;
-		if (d < 0)
-			d = -d;
-		rs->jitter += ((double)d - rs->jitter) / 16.0;
 	} else {
 		rs->rx_seq = seq;
 		rs->rx_seq_valid = true;
 	}
+	if (!audio)
+		return;
+	if (rs->transit_valid) {
+		d = transit - rs->last_transit;
+		if (d < 0)
+			d = -d;
+		rs->jitter += ((double)d - rs->jitter) / 16.0;
+	}
 	rs->last_transit = transit;
+	rs->transit_valid = true;
 }
 
-/* RFC 4733: count an event once, when its end bit first appears */
+/*
+ * RFC 4733: an event is counted when its first packet arrives (a new
+ * timestamp), so that a digit whose end packets are lost still counts;
+ * later packets of the same event only lengthen its duration.
+ */
 static void dtmf_event(struct rtp_session *rs, const uint8_t *p, size_t len)
 {
 	size_t hdr = RTP_HDR_MIN + 4u * (p[0] & 0x0f);
@@ -127,10 +139,18 @@ static void dtmf_event(struct rtp_session *rs, const uint8_t *p, size_t len)
 	struct dtmf_event ev;
 	struct rtp_dtmf_record *r;
 
-	if (hdr > len || dtmf_parse(p + hdr, len - hdr, &ev) || !ev.end ||
-	    ts == rs->last_event_ts)
+	if (hdr > len || dtmf_parse(p + hdr, len - hdr, &ev))
 		return;
+	if (rs->event_seen && ts == rs->last_event_ts) {
+		if (rs->st.dtmf_count && rs->event_recorded) {
+			r = &rs->st.dtmf_events[rs->st.dtmf_count - 1];
+			r->duration_ms = ev.duration / 8;
+		}
+		return;
+	}
 	rs->last_event_ts = ts;
+	rs->event_seen = true;
+	rs->event_recorded = false;
 	if (n + 1 < sizeof(rs->st.dtmf)) {
 		rs->st.dtmf[n] = ev.digit;
 		rs->st.dtmf[n + 1] = '\0';
@@ -139,7 +159,8 @@ static void dtmf_event(struct rtp_session *rs, const uint8_t *p, size_t len)
 		r = &rs->st.dtmf_events[rs->st.dtmf_count++];
 		r->digit = ev.digit;
 		r->duration_ms = ev.duration / 8;
-		r->at_ms = tmr_jiffies() - rs->start_ms - r->duration_ms;
+		r->at_ms = tmr_jiffies() - rs->start_ms;
+		rs->event_recorded = true;
 	}
 	if (rs->digith)
 		rs->digith(ev.digit, rs->app_arg);
@@ -165,6 +186,7 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 	struct rtp_session *rs = arg;
 	size_t len = mbuf_get_left(mb);
 	uint8_t *p = mbuf_buf(mb);
+	bool is_event;
 
 	if (!rs->started || len < RTP_HDR_MIN || (p[0] >> 6) != 2 ||
 	    mbuf_get_space(mb) < SDES_TAG_MAX)
@@ -183,9 +205,10 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 		}
 		rs->latched = true;
 	}
-	account(rs, p);
+	is_event = rs->dtmf_pt && (p[1] & 0x7f) == rs->dtmf_pt;
+	account(rs, p, !is_event);
 	rs->remote_ssrc = rd32(p + 8);
-	if (rs->dtmf_pt && (p[1] & 0x7f) == rs->dtmf_pt) {
+	if (is_event) {
 		dtmf_event(rs, p, len);
 	} else if (rs->recvh) {
 		size_t hdr = RTP_HDR_MIN + 4u * (p[0] & 0x0f);
