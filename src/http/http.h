@@ -60,7 +60,8 @@ const char *http_req_path(const struct http_req *req);
 const char *http_req_id(const struct http_req *req);
 const char *http_req_header(const struct http_req *req, const char *name);
 const char *http_req_param(const struct http_req *req, const char *name);
-/* query parameter, percent-decoded into a string owned by req */
+/* query parameter, percent-decoded into a string owned by req (valid
+ * until the request is freed); NULL if absent */
 const char *http_req_query(struct http_req *req, const char *name);
 const char *http_req_body(const struct http_req *req, size_t *len);
 void http_req_set_principal(struct http_req *req, void *p); /* mem_ref'd */

@@ -39,7 +39,7 @@ struct http_req {
 	unsigned hdrc;
 	bool in_value;			   /* parser is inside a header value */
 	char *params[HTTP_MAX_PARAMS * 2]; /* owned name/value pairs */
-	char *decoded;	   /* owned: last query value returned */
+	struct list decoded; /* owned: query values returned (struct decoded) */
 	void *principal;   /* ref */
 	struct mbuf *resp; /* owned: the reply, once given */
 	unsigned status;

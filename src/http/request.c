@@ -31,7 +31,7 @@ static void req_destructor(void *arg)
 	}
 	for (unsigned i = 0; i < HTTP_MAX_PARAMS * 2; i++)
 		mem_deref(req->params[i]);
-	mem_deref(req->decoded);
+	list_flush(&req->decoded);
 	mem_deref(req->principal);
 	mem_deref(req->resp);
 	mem_deref(req->srv);
@@ -124,6 +124,33 @@ static char *pct_decode(const char *p, size_t len)
 	return out;
 }
 
+struct decoded {
+	struct le le;
+	char *s; /* owned */
+};
+
+static void decoded_destructor(void *arg)
+{
+	struct decoded *d = arg;
+
+	mem_deref(d->s);
+}
+
+/* the request keeps every decoded value until it is freed */
+static const char *keep_decoded(struct http_req *req, char *s)
+{
+	struct decoded *d = s ? mem_zalloc(sizeof(*d), decoded_destructor)
+			      : NULL;
+
+	if (!d) {
+		mem_deref(s);
+		return NULL;
+	}
+	d->s = s;
+	list_append(&req->decoded, &d->le, d);
+	return s;
+}
+
 const char *http_req_query(struct http_req *req, const char *name)
 {
 	const char *p = req->query;
@@ -135,13 +162,10 @@ const char *http_req_query(struct http_req *req, const char *name)
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		const char *kend = eq ? eq : end;
 
-		if ((size_t)(kend - p) == nlen && !memcmp(p, name, nlen)) {
-			mem_deref(req->decoded);
-			req->decoded =
-			    eq ? pct_decode(eq + 1, (size_t)(end - eq - 1))
-			       : pct_decode("", 0);
-			return req->decoded;
-		}
+		if ((size_t)(kend - p) == nlen && !memcmp(p, name, nlen))
+			return keep_decoded(
+			    req, eq ? pct_decode(eq + 1, (size_t)(end - eq - 1))
+				    : pct_decode("", 0));
 		p = amp ? amp + 1 : NULL;
 	}
 	return NULL;
