@@ -160,6 +160,8 @@ static int app_start(struct app *app)
 		    .answer_delay_ms = cfg->answer_delay_ms,
 		    .prompts_dir = cfg->prompts_dir,
 		    .recordings_dir = cfg->recordings_dir,
+		    .media_timeout = cfg->media_timeout,
+		    .min_se = cfg->min_se,
 		},
 	};
 	int err;

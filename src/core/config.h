@@ -42,6 +42,8 @@ struct config {
 	unsigned max_call_duration; /* seconds before trunkd hangs up */
 	unsigned answer_delay_ms;   /* ringing time before 200 OK */
 	unsigned call_record_queue; /* records held while the DB is away */
+	unsigned media_timeout;	    /* s without RTP before BYE, 0 = off */
+	unsigned min_se;	    /* s, smallest session timer accepted */
 	const char *prompts_dir;    /* WAV prompts (play, dtmf apps) */
 	const char *recordings_dir; /* WAV recordings (record app) */
 };

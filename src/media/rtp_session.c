@@ -47,7 +47,8 @@ struct rtp_session {
 	uint64_t lsr_at_ms;   /* when it arrived */
 	uint64_t rr_rx, rr_lost; /* at our previous report */
 	struct tmr rtcp_tmr;
-	bool echo;
+	bool echo, held;
+	uint64_t last_rx_ms;
 	rtp_recv_h *recvh;
 	rtp_digit_h *digith;
 	void *app_arg;
@@ -171,8 +172,8 @@ static void send_packet(struct rtp_session *rs, struct udp_sock *us,
 {
 	size_t len = mbuf_get_left(mb);
 
-	if (rs->srtp &&
-	    srtp_pair_protect(&rs->keys, mbuf_buf(mb), &len, rtcp))
+	if (rs->held || (rs->srtp && srtp_pair_protect(&rs->keys, mbuf_buf(mb),
+						       &len, rtcp)))
 		return;
 	mb->end = mb->pos + len;
 	if (!udp_send(us, dst, mb) && !rtcp) {
@@ -194,6 +195,7 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 	if (rs->srtp && srtp_pair_unprotect(&rs->keys, p, &len, false))
 		goto drop;
 	mb->end = mb->pos + len;
+	rs->last_rx_ms = tmr_jiffies();
 	rs->st.rx_packets++;
 	rs->st.rx_bytes += len;
 	if (!rs->latched || !sa_cmp(src, &rs->remote, SA_ALL)) {
@@ -401,6 +403,10 @@ int rtp_session_start(struct rtp_session *rs, const struct sa *remote,
 {
 	int err;
 
+	if (rs->srtp) { /* a re-INVITE brings new keys */
+		srtp_pair_close(&rs->keys);
+		rs->srtp = false;
+	}
 	if (ours && theirs) {
 		err = srtp_pair_open(&rs->keys, ours, theirs);
 		if (err)
@@ -414,11 +420,21 @@ int rtp_session_start(struct rtp_session *rs, const struct sa *remote,
 	}
 	rs->dtmf_pt = dtmf_pt;
 	if (!rs->started) {
-		rs->start_ms = tmr_jiffies();
+		rs->start_ms = rs->last_rx_ms = tmr_jiffies();
 		tmr_start(&rs->rtcp_tmr, RTCP_INTERVAL_MS, on_rtcp_tmr, rs);
 	}
 	rs->started = true;
 	return 0;
+}
+
+void rtp_session_hold(struct rtp_session *rs, bool held)
+{
+	rs->held = held;
+}
+
+uint64_t rtp_session_idle_ms(const struct rtp_session *rs)
+{
+	return tmr_jiffies() - rs->last_rx_ms;
 }
 
 void rtp_session_app(struct rtp_session *rs, bool echo, rtp_recv_h *recvh,

@@ -67,6 +67,10 @@ void rtp_session_stats(const struct rtp_session *rs, struct rtp_stats *st);
 /* handlers borrowed; arg must outlive the session or be unset first */
 void rtp_session_app(struct rtp_session *rs, bool echo, rtp_recv_h *recvh,
 		     rtp_digit_h *digith, void *arg);
+/* on hold nothing is sent (RTP or RTCP); packets received still count */
+void rtp_session_hold(struct rtp_session *rs, bool held);
+/* milliseconds since the last valid RTP packet (or since the start) */
+uint64_t rtp_session_idle_ms(const struct rtp_session *rs);
 /* one frame of our own audio: timestamp advances by samples */
 int rtp_session_send(struct rtp_session *rs, uint8_t pt,
 		     const uint8_t *payload, size_t len, uint32_t samples);

@@ -115,7 +115,7 @@ int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 		err = EPROTO;
 		goto out;
 	}
-	if (!sdp_media_rport(m) || !sa_isset(sdp_media_raddr(m), SA_ADDR)) {
+	if (!sdp_media_rport(m)) {
 		n->refusal = "no audio stream in the offer";
 		err = EPROTO;
 		goto out;
@@ -150,6 +150,10 @@ int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 	te = sdp_media_rformat(m, "telephone-event");
 	n->dtmf_pt = te ? (uint8_t)te->pt : 0;
 	sa_cpy(&n->remote, sdp_media_raddr(m));
+	/* libre mirrors the offer: their sendonly is our recvonly */
+	n->held = sdp_media_rdir(m) == SDP_RECVONLY ||
+		  sdp_media_rdir(m) == SDP_INACTIVE ||
+		  !sa_isset(&n->remote, SA_ADDR);
 	err = sdp_encode(answerp, sess, false);
 out:
 	mem_deref(sess);

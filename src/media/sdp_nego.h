@@ -37,6 +37,7 @@ struct sdp_nego {
 	uint8_t dtmf_pt;   /* 0 if the offer had no telephone-event */
 	struct sa remote;  /* where to send RTP */
 	bool srtp;
+	bool held;	   /* sendonly/inactive or c=0.0.0.0: we must not send */
 	struct sdes_crypto theirs, ours;
 	const char *refusal; /* NULL, or why a 488 is due */
 };

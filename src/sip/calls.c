@@ -1,6 +1,7 @@
 /** @file calls.c  Inbound calls (see calls.h) */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -28,7 +29,9 @@
 #include "store/callrec.h"
 #include "store/sipmap.h"
 
-#define TRACE_LINGER_MS 1000
+#define TRACE_LINGER_MS	       1000
+#define SESSION_EXPIRES_DEFAULT 1800 /* s, RFC 4028's recommendation */
+#define MEDIA_CHECK_MS	       2000
 
 struct calls {
 	struct sip *sip;	     /* borrowed: outlives calls */
@@ -51,7 +54,8 @@ struct call {
 	struct rtp_session *rtp; /* owned */
 	struct call_app *media_app; /* owned, from the answer on */
 	struct sip_trace *trace; /* owned */
-	struct tmr answer_tmr, limit_tmr, linger_tmr;
+	struct tmr answer_tmr, limit_tmr, linger_tmr, session_tmr, media_tmr;
+	unsigned session_expires; /* s, 0 without RFC 4028 */
 	struct mbuf *answer;	 /* owned until sent */
 	struct sdp_nego nego;
 	struct rtp_stats st;	 /* taken when the media stops */
@@ -187,6 +191,8 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->linger_tmr);
+	tmr_cancel(&c->session_tmr);
+	tmr_cancel(&c->media_tmr);
 	list_unlink(&c->le);
 	mem_deref(c->media_app);
 	mem_deref(c->sess);
@@ -208,6 +214,8 @@ static void call_end(struct call *c, const char *status, const char *reason)
 	c->ended_ms = now_ms();
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
+	tmr_cancel(&c->session_tmr);
+	tmr_cancel(&c->media_tmr);
 	list_unlink(&c->le);
 	if (c->media_app)
 		snprintf(c->recording, sizeof(c->recording), "%s",
@@ -238,6 +246,39 @@ static void on_limit(void *arg)
 
 	log_info("call", c->id, "max call duration reached: hanging up");
 	call_end(c, "completed", "max_call_duration");
+}
+
+static void on_session_expired(void *arg)
+{
+	struct call *c = arg;
+
+	log_info("call", c->id, "no session refresh in %u s: hanging up",
+		 c->session_expires);
+	call_end(c, "completed", "session expired");
+}
+
+/* RFC 4028 10: the refresher (the caller) has until SE - min(32, SE/3) */
+static void session_refreshed(struct call *c)
+{
+	unsigned se = c->session_expires;
+
+	if (se)
+		tmr_start(&c->session_tmr,
+			  (se - (se / 3 < 32 ? se / 3 : 32)) * 1000ULL,
+			  on_session_expired, c);
+}
+
+static void on_media_check(void *arg)
+{
+	struct call *c = arg;
+	unsigned limit = c->cs->opts.media_timeout;
+
+	if (!c->nego.held && rtp_session_idle_ms(c->rtp) > limit * 1000ULL) {
+		log_info("call", c->id, "no RTP for %u s: hanging up", limit);
+		call_end(c, "completed", "media timeout");
+		return;
+	}
+	tmr_start(&c->media_tmr, MEDIA_CHECK_MS, on_media_check, c);
 }
 
 static void on_app_done(const char *reason, void *arg)
@@ -274,7 +315,12 @@ static void start_app(struct call *c)
 static void on_answer(void *arg)
 {
 	struct call *c = arg;
-	int err = sipsess_answer(c->sess, 200, "OK", c->answer, NULL);
+	int err = c->session_expires
+		      ? sipsess_answer(c->sess, 200, "OK", c->answer,
+				       "Session-Expires: %u;refresher=uac\r\n"
+				       "Require: timer\r\n",
+				       c->session_expires)
+		      : sipsess_answer(c->sess, 200, "OK", c->answer, NULL);
 
 	c->answer = mem_deref(c->answer);
 	if (err) {
@@ -314,6 +360,18 @@ static void nego_opts(struct sdp_nego_opts *o, const json_t *row,
 	o->codecs[n] = NULL;
 }
 
+/* the SDP body of a request, on its own (sdp_nego reads from the start) */
+static struct mbuf *body_of(const struct sip_msg *msg)
+{
+	struct mbuf *mb = mbuf_alloc(mbuf_get_left(msg->mb) + 1);
+
+	if (!mb)
+		return NULL;
+	(void)mbuf_write_mem(mb, mbuf_buf(msg->mb), mbuf_get_left(msg->mb));
+	mb->pos = 0;
+	return mb;
+}
+
 /* re-INVITE with an offer: answer again with the same port */
 static int on_offer(struct mbuf **descp, const struct sip_msg *msg,
 		    void *arg)
@@ -321,7 +379,9 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg,
 	struct call *c = arg;
 	const json_t *row = sipmap_row(c->cs->map, c->number, SIPCONF_INBOUND);
 	struct sdp_nego_opts o = {0};
+	struct mbuf *offer;
 	struct sa laddr;
+	bool held;
 	int err;
 
 	nego_opts(&o, row, msg->tp == SIP_TRANSP_TLS);
@@ -330,9 +390,16 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg,
 		sa_set_str(&laddr, c->cs->public_ip, 0);
 	o.laddr = &laddr;
 	o.lport = rtp_session_port(c->rtp);
-	err = sdp_nego_answer(&c->nego, descp, msg->mb, &o);
+	held = c->nego.held;
+	offer = body_of(msg);
+	err = offer ? sdp_nego_answer(&c->nego, descp, offer, &o) : ENOMEM;
+	mem_deref(offer);
 	if (err)
 		return err;
+	session_refreshed(c);
+	if (held != c->nego.held)
+		log_info("call", c->id, "%s", c->nego.held ? "on hold" : "resumed");
+	rtp_session_hold(c->rtp, c->nego.held);
 	return rtp_session_start(c->rtp, &c->nego.remote,
 				 c->nego.srtp ? &c->nego.ours : NULL,
 				 c->nego.srtp ? &c->nego.theirs : NULL,
@@ -354,8 +421,12 @@ static void on_estab(const struct sip_msg *msg, void *arg)
 	log_info("call", c->id, "established (%s %s%s)", c->nego.codec,
 		 c->nego.srtp ? "SRTP " : "RTP",
 		 c->nego.srtp ? sdes_suite_name(c->nego.ours.suite) : "");
-	if (!c->media_app)
-		start_app(c); /* on the ACK: a BYE before it would be early */
+	if (c->media_app)
+		return;
+	start_app(c); /* on the ACK: a BYE before it would be early */
+	session_refreshed(c);
+	if (c->cs->opts.media_timeout)
+		tmr_start(&c->media_tmr, MEDIA_CHECK_MS, on_media_check, c);
 }
 
 static void on_close(int err, const struct sip_msg *msg, void *arg)
@@ -458,6 +529,26 @@ static uint16_t admission(const struct calls *cs, const json_t *row,
 	return 0;
 }
 
+/*
+ * RFC 4028 as the UAS: a caller that supports timers refreshes; its
+ * Session-Expires (or ours) is kept, under Min-SE it gets 422.  Returns the
+ * interval in seconds (0: no session timer) or 422.
+ */
+static unsigned session_expires_of(const struct calls *cs,
+				   const struct sip_msg *msg, unsigned *se)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
+	char v[16] = "";
+
+	*se = 0;
+	if (!h && !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
+		return 0;
+	if (h)
+		pl_strcpy(&h->val, v, sizeof(v));
+	*se = h ? (unsigned)strtoul(v, NULL, 10) : SESSION_EXPIRES_DEFAULT;
+	return *se < cs->opts.min_se ? 422 : 0;
+}
+
 static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
 			     const char *number, const json_t *row)
 {
@@ -469,6 +560,8 @@ static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
 	uuid4(c->id);
 	tmr_init(&c->answer_tmr);
 	tmr_init(&c->limit_tmr);
+	tmr_init(&c->session_tmr);
+	tmr_init(&c->media_tmr);
 	pl_strcpy(&msg->callid, c->callid, sizeof(c->callid));
 	snprintf(c->org_id, sizeof(c->org_id), "%s",
 		 json_string_value(json_object_get(row, "org_id")));
@@ -497,6 +590,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 	struct sa laddr;
 	const char *why;
 	uint16_t code;
+	unsigned se;
 	int err;
 
 	pl_strcpy(&msg->callid, callid, sizeof(callid));
@@ -528,7 +622,15 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 		       callid);
 		return;
 	}
+	if (session_expires_of(cs, msg, &se)) {
+		snprintf(warn, sizeof(warn), "Min-SE: %u\r\n", cs->opts.min_se);
+		reject(cs, msg, 422, "Session Interval Too Small", warn,
+		       callid);
+		return;
+	}
 	c = call_new(cs, msg, number, row);
+	if (c)
+		c->session_expires = se;
 	if (!c) {
 		reject(cs, msg, 500, "Server Internal Error", NULL, callid);
 		return;
@@ -550,12 +652,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 	nego_opts(&o, row, msg->tp == SIP_TRANSP_TLS);
 	o.laddr = &laddr;
 	o.lport = rtp_session_port(c->rtp);
-	offer = mbuf_alloc(mbuf_get_left(msg->mb) + 1);
-	if (offer) {
-		mbuf_write_mem(offer, mbuf_buf(msg->mb),
-			       mbuf_get_left(msg->mb));
-		offer->pos = 0;
-	}
+	offer = body_of(msg);
 	err = offer ? sdp_nego_answer(&c->nego, &c->answer, offer, &o)
 		    : ENOMEM;
 	mem_deref(offer);

@@ -34,6 +34,8 @@ struct calls_opts {
 	unsigned answer_delay_ms;
 	const char *prompts_dir;    /* play, dtmf: WAV prompts; borrowed */
 	const char *recordings_dir; /* record: WAV output; borrowed */
+	unsigned media_timeout;	    /* s without RTP before BYE; 0 = never */
+	unsigned min_se;	    /* s, RFC 4028 Min-SE */
 };
 
 int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
