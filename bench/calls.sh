@@ -12,18 +12,9 @@ set -euo pipefail
 levels=${*:-100 200 400}
 dur=14 # bench/uac_load.xml plays 3 x 4.7 s
 install_deps sip-tester
-BUILD_TYPE=Release build "$TOP/build-release"
-tls_pair "$TOP/var/tls"
-pgdir="$TOP/var/bench-pg"
-url=$(PG_FSYNC=off pg_up "$pgdir")
-pid=
-trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
-export DATABASE_URL=$url
-bin="$TOP/build-release/trunkd"
+bench_prepare
 # the bench cluster outlives runs: free the number a previous run attached
 psql "$DATABASE_URL" -qAtc "DELETE FROM sip_configs WHERE number = '+14150009999'" >/dev/null 2>&1 || true
-org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
-key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
 http=18081 sip=15960
 taskset -c 0 "$bin" --http-listen 127.0.0.1:$http --sip-udp 127.0.0.1:$sip \
 	--sip-tcp "" --sip-tls "" --log-level warn --max-calls 5000 \

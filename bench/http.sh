@@ -8,16 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 secs=${1:-10}
 install_deps wrk
-BUILD_TYPE=Release build "$TOP/build-release"
-tls_pair "$TOP/var/tls"
-pgdir="$TOP/var/bench-pg"
-url=$(PG_FSYNC=off pg_up "$pgdir")
-pid=
-trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
-export DATABASE_URL=$url
-bin="$TOP/build-release/trunkd"
-org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
-key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
+bench_prepare
 port=18080
 taskset -c 0 "$bin" --http-listen 127.0.0.1:$port --sip-udp "" --sip-tcp "" \
 	--sip-tls "" --log-level warn --tls-cert "$TOP/var/tls/cert.pem" \

@@ -100,3 +100,20 @@ tls_pair() {
 		die "openssl could not make a certificate"
 	chmod 600 "$dir/key.pem"
 }
+
+# bench_prepare: for bench/*.sh — a Release build, the TLS pair and the
+# bench cluster (kept between runs, fsync off); sets bin, DATABASE_URL, and
+# org and key (a new org with SIP each run); an EXIT trap stops the process
+# in $pid and PostgreSQL.
+bench_prepare() {
+	BUILD_TYPE=Release build "$TOP/build-release"
+	tls_pair "$TOP/var/tls"
+	pgdir="$TOP/var/bench-pg"
+	DATABASE_URL=$(PG_FSYNC=off pg_up "$pgdir")
+	export DATABASE_URL
+	pid=
+	trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
+	bin="$TOP/build-release/trunkd"
+	org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
+	key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
+}

@@ -127,25 +127,13 @@ void api_sip_calls_h(struct http_req *req, void *arg)
 	    "ringing", "in_progress", "completed", "failed", "busy",
 	    "no_answer", "canceled", NULL};
 	struct api *api = arg;
-	const char *lim = http_req_query(req, "limit"), *num, *c;
-	char number[SIPCONF_NUMBER_MAX + 1] = "", limit[8] = "50";
-	const char *dir, *status, *from, *to, *cursor;
-	char *end;
-	long n;
+	char number[SIPCONF_NUMBER_MAX + 1] = "", limit[8];
+	const char *dir, *status, *from, *to, *cursor, *num, *c;
 
 	if (!api_sip_enabled(req) || !query_enum(req, "direction", dirs, &dir) ||
-	    !query_enum(req, "status", statuses, &status))
+	    !query_enum(req, "status", statuses, &status) ||
+	    !api_query_limit(req, limit))
 		return;
-	if (lim) {
-		n = strtol(lim, &end, 10);
-		if (!lim[0] || *end || n < 1 || n > 200) {
-			http_reply_error(req, 400, "INVALID_FIELD",
-					 "limit must be a whole number from 1 "
-					 "to 200");
-			return;
-		}
-		snprintf(limit, sizeof(limit), "%ld", n);
-	}
 	num = http_req_query(req, "number");
 	if (num && sipconf_number_normalize(num, true, number)) {
 		http_reply_error(req, 400, "INVALID_FIELD",

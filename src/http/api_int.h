@@ -70,6 +70,8 @@ void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);
 void api_sip_outbound_setup_h(struct http_req *req, void *arg);
 
+/* ?limit= (1-200, default 50) as text; false after replying 400 */
+bool api_query_limit(struct http_req *req, char limit[8]);
 /* The body as JSON, or NULL after replying 400 INVALID_JSON */
 json_t *api_body_json(struct http_req *req);
 /* The JSON cell of a one-row result (a new reference), or NULL */

@@ -375,6 +375,25 @@ static void on_listed(int err, const PGresult *res, void *arg)
 	mem_deref(req);
 }
 
+bool api_query_limit(struct http_req *req, char limit[8])
+{
+	const char *lim = http_req_query(req, "limit");
+	char *end;
+	long n;
+
+	snprintf(limit, 8, "50");
+	if (!lim)
+		return true;
+	n = strtol(lim, &end, 10);
+	if (!lim[0] || *end || n < 1 || n > 200) {
+		http_reply_error(req, 400, "INVALID_FIELD",
+				 "limit must be a whole number from 1 to 200");
+		return false;
+	}
+	snprintf(limit, 8, "%ld", n);
+	return true;
+}
+
 /*
  * GET /v1/sip/numbers?limit=&cursor=: numbers in order; the cursor is the
  * last phone_number of the previous page, next_cursor null on the last.
@@ -382,25 +401,12 @@ static void on_listed(int err, const PGresult *res, void *arg)
 void api_sip_numbers_h(struct http_req *req, void *arg)
 {
 	struct api *api = arg;
-	const char *lim = http_req_query(req, "limit");
-	char limit[8] = "50", cursor[SIPCONF_NUMBER_MAX + 1] = "";
+	char limit[8], cursor[SIPCONF_NUMBER_MAX + 1] = "";
 	const char *params[3] = {api_principal(req)->org_id, cursor, limit};
 	const char *c;
-	char *end;
-	long n;
 
-	if (!api_sip_enabled(req))
+	if (!api_sip_enabled(req) || !api_query_limit(req, limit))
 		return;
-	if (lim) {
-		n = strtol(lim, &end, 10);
-		if (!lim[0] || *end || n < 1 || n > 200) {
-			http_reply_error(req, 400, "INVALID_FIELD",
-					 "limit must be a whole number from 1 "
-					 "to 200");
-			return;
-		}
-		snprintf(limit, sizeof(limit), "%ld", n);
-	}
 	c = http_req_query(req, "cursor");
 	if (c && strlen(c) > SIPCONF_NUMBER_MAX) {
 		http_reply_error(req, 400, "INVALID_FIELD",

@@ -134,6 +134,25 @@ api() {
 	printf '%s %s' "$(cat "$T_DIR/status")" "$(cat "$T_DIR/body")"
 }
 
+# q SQL: one query on this test's database, unaligned (errors hidden: some
+# tests stop PostgreSQL on purpose)
+q() { psql "$DATABASE_URL" -qAtc "$1" 2>/dev/null; }
+
+# sippr [args...]: one bounded sipp run against trunkd's UDP listener; the
+# scenarios are in $SC
+SC="$TRUNKD_SRC/tests/integration/sipp"
+sippr() {
+	timeout 120 sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" \
+		-mp "$(free_port)" -timeout 90 -nostdin "$@" >/dev/null 2>&1
+}
+
+# reject CODE CODEC: a copy of the uac_reject scenario expecting CODE for an
+# offer of CODEC (a payload type); prints its path
+reject() {
+	sed "s/@CODE@/$1/; s/@CODEC@/$2/" "$SC/uac_reject.xml" >"$T_DIR/reject_$1.xml"
+	echo "$T_DIR/reject_$1.xml"
+}
+
 # admin ARGS...: trunkd admin against this test's database
 admin() { "$TRUNKD_BIN" admin "$@"; }
 

@@ -12,7 +12,6 @@ new_key --sip
 trunkd_start
 A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${A[@]}" -H "Content-Type: application/json" -d '{"phone_numbers": ["+14150000031"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
-q() { psql "$DATABASE_URL" -qAtc "$1"; }
 
 BS="$T_DIR/baresip"
 mkdir -p "$BS/rec"

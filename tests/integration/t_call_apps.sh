@@ -21,10 +21,7 @@ attach +14150000024 '{"app": "play", "prompt": "missing.wav"}' >/dev/null
 expect_match "a prompt path is refused" '^400 .*prompt' "$(attach +14150000025 '{"app": "play", "prompt": "../etc/passwd"}')"
 expect_match "an unknown app is refused" '^400 .*app' "$(attach +14150000025 '{"app": "fax"}')"
 
-SC="$TRUNKD_SRC/tests/integration/sipp"
 cd "$T_DIR" || exit 1
-q() { psql "$DATABASE_URL" -qAtc "$1"; }
-sippr() { timeout 60 sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 40 -nostdin "$@" >/dev/null 2>&1; }
 record_of() {
 	for _ in $(seq 1 50); do
 		r=$(q "SELECT $2 FROM calls WHERE number = '$1'")

@@ -22,14 +22,7 @@ expect_match "a block with host bits set is refused, naming the field" '^400 .*a
 r=$(api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000019"], "directions": [{"type": "inbound", "options": {"app": "play"}}], "service": "sip"}')
 expect_match "app play without a prompt is refused" '^400 .*MISSING_FIELD.*prompt' "$r"
 
-SC="$TRUNKD_SRC/tests/integration/sipp"
 cd "$T_DIR" || exit 1
-q() { psql "$DATABASE_URL" -qAtc "$1" 2>/dev/null; }
-reject() {
-	sed "s/@CODE@/$1/; s/@CODEC@/$2/" "$SC/uac_reject.xml" >"$T_DIR/reject_$1.xml"
-	echo "$T_DIR/reject_$1.xml"
-}
-sippr() { timeout 60 sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 40 -nostdin "$@" >/dev/null 2>&1; }
 # records_until N [WHERE]: wait (10 s at most) for N rows in calls
 records_until() {
 	for _ in $(seq 1 100); do

@@ -9,18 +9,7 @@ new_key --sip
 trunkd_start --answer-delay-ms 200
 H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000001", "+14150000002"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
-SC="$TRUNKD_SRC/tests/integration/sipp"
 cd "$T_DIR" || exit 1
-q() { psql "$DATABASE_URL" -qAtc "$1"; }
-
-# reject CODE CODEC: the uac_reject scenario expecting CODE for an offer of CODEC
-reject() {
-	sed "s/@CODE@/$1/; s/@CODEC@/$2/" "$SC/uac_reject.xml" >"$T_DIR/reject_$1.xml"
-	echo "$T_DIR/reject_$1.xml"
-}
-
-# sipp [args...]: one bounded sipp run against trunkd's UDP listener
-sippr() { timeout 120 sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 90 -nostdin "$@" >/dev/null 2>&1; }
 
 check "one call with G.711 A-law from a pcap is answered and hung up" \
 	sippr -sf "$SC/uac_echo.xml" -s 14150000001 -m 1 -d 3000

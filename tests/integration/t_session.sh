@@ -11,10 +11,7 @@ new_key --sip
 trunkd_start --min-se 3 --media-timeout 2
 A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${A[@]}" -H "Content-Type: application/json" -d '{"phone_numbers": ["+14150000041"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
-SC="$TRUNKD_SRC/tests/integration/sipp"
 cd "$T_DIR" || exit 1
-q() { psql "$DATABASE_URL" -qAtc "$1"; }
-sippr() { timeout 60 sipp 127.0.0.1:"$SIP_PORT" -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -timeout 40 -nostdin "$@" >/dev/null 2>&1; }
 reason_of() {
 	for _ in $(seq 1 50); do
 		r=$(q "SELECT reason FROM calls WHERE sip_call_id LIKE '$1%'")
