@@ -1,35 +1,68 @@
-/** @file wav.c  WAV reading and writing (see wav.h) */
+/** @file wav.c  WAV reading (with mixing and resampling) and writing */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include "media/g711.h"
 #include "media/wav.h"
 
-#define FMT_PCM	 1
-#define FMT_ALAW 6
-#define FMT_ULAW 7
+#define FMT_PCM	       1
+#define FMT_FLOAT      3
+#define FMT_ALAW       6
+#define FMT_ULAW       7
+#define FMT_EXTENSIBLE 0xfffe
+
+#define RATE_MIN     1000
+#define RATE_MAX     384000
+#define SIZE_UNKNOWN 0xffffffffu
+#define HEADER_LEN   44
+#define FMT_LEN_MAX  40	  /* enough for WAVE_FORMAT_EXTENSIBLE */
+#define IO_BYTES     4096 /* a multiple of every frame size we accept */
+/* the most samples whose RIFF size still fits in 32 bits */
+#define WRITER_MAX_SAMPLES ((SIZE_UNKNOWN - 1 - (HEADER_LEN - 8)) / 2)
 
 struct wav_writer {
-	FILE *f;
+	FILE *f; /* owned */
 	unsigned rate;
 	size_t samples;
-	int err;
+	int err; /* sticky: the first write error */
 };
 
-static uint32_t rd32(const uint8_t *p)
+/* what the fmt chunk says */
+struct wav_fmt {
+	unsigned format; /* FMT_PCM, FMT_ALAW or FMT_ULAW once checked */
+	unsigned channels, rate, bits;
+	bool have;
+};
+
+/* one file being read */
+struct reader {
+	FILE *f;	 /* borrowed */
+	off_t size;	 /* of the file */
+	const char *why; /* static; set when returning EINVAL */
+};
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-static uint16_t rd16(const uint8_t *p)
+static void put16(uint8_t *p, uint16_t v)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
 }
 
-static void wr32(uint8_t *p, uint32_t v)
+static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
 	p[1] = (uint8_t)(v >> 8);
@@ -37,193 +70,359 @@ static void wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-static void wr16(uint8_t *p, uint16_t v)
+/* errno after a failed stdio call, which does not always set one */
+static int io_errno(void)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
+	return errno ? errno : EIO;
 }
 
-struct wav_format {
-	unsigned format, channels, rate, bits;
-	const uint8_t *data;
-	size_t data_len;
-};
-
-/* walk the chunks of a whole file held in memory */
-static const char *parse(const uint8_t *b, size_t len, struct wav_format *f)
+static int invalid(struct reader *r, const char *why)
 {
-	size_t pos = 12;
-	bool have_fmt = false;
+	r->why = why;
+	return EINVAL;
+}
 
-	if (len < 12 || memcmp(b, "RIFF", 4) || memcmp(b + 8, "WAVE", 4))
-		return "not a RIFF/WAVE file";
-	while (pos + 8 <= len) {
-		const uint8_t *id = b + pos;
-		size_t n = rd32(b + pos + 4), body = pos + 8;
+/* n bytes, or EINVAL saying at_eof when the file ends first */
+static int read_all(struct reader *r, void *buf, size_t n, const char *at_eof)
+{
+	errno = 0;
+	if (fread(buf, 1, n, r->f) == n)
+		return 0;
+	return ferror(r->f) ? io_errno() : invalid(r, at_eof);
+}
 
-		if (n > len - body)
-			n = len - body; /* a truncated last chunk: keep what is there */
-		if (!memcmp(id, "fmt ", 4) && n >= 16) {
-			f->format = rd16(b + body);
-			f->channels = rd16(b + body + 2);
-			f->rate = rd32(b + body + 4);
-			f->bits = rd16(b + body + 14);
-			have_fmt = true;
-		} else if (!memcmp(id, "data", 4) && have_fmt) {
-			f->data = b + body;
-			f->data_len = n;
-			return NULL;
-		}
-		pos = body + n + (n & 1);
+static const char *bits_why(unsigned bits)
+{
+	switch (bits) {
+	case 8:
+		return "8-bit PCM samples are not supported";
+	case 24:
+		return "24-bit samples are not supported";
+	case 32:
+		return "32-bit samples are not supported";
+	default:
+		return "only 16-bit PCM samples are supported";
 	}
-	return have_fmt ? "no data chunk" : "no fmt chunk";
 }
 
-static const char *check(const struct wav_format *f)
+/* fills fmt from the first n bytes of a fmt chunk; NULL or why not */
+static const char *parse_fmt(const uint8_t *b, size_t n, struct wav_fmt *fmt)
 {
-	if (f->channels < 1 || f->channels > 2)
-		return "only mono and stereo files are supported";
-	if (f->rate < 4000 || f->rate > 192000)
+	if (n < 16)
+		return "fmt chunk too short";
+	fmt->format = get16(b);
+	fmt->channels = get16(b + 2);
+	fmt->rate = get32(b + 4);
+	fmt->bits = get16(b + 14);
+	if (fmt->format == FMT_EXTENSIBLE) {
+		/* the real format code starts the SubFormat GUID */
+		if (n < 40 || get16(b + 16) < 22)
+			return "extensible fmt chunk too short";
+		fmt->format = get16(b + 24);
+	}
+	if (fmt->channels == 0)
+		return "fmt chunk says 0 channels";
+	if (fmt->channels > 2)
+		return "more than 2 channels are not supported";
+	if (fmt->rate < RATE_MIN || fmt->rate > RATE_MAX)
 		return "sample rate out of range";
-	if (f->format == FMT_PCM && f->bits == 16)
-		return NULL;
-	if ((f->format == FMT_ULAW || f->format == FMT_ALAW) && f->bits == 8)
-		return NULL;
-	return "only 16-bit PCM, μ-law and A-law files are supported";
+	if (fmt->format == FMT_FLOAT)
+		return "floating-point samples are not supported";
+	if (fmt->format == FMT_ULAW || fmt->format == FMT_ALAW)
+		return fmt->bits == 8 ? NULL : "G.711 samples must be 8-bit";
+	if (fmt->format != FMT_PCM)
+		return "only PCM, μ-law and A-law files are supported";
+	return fmt->bits == 16 ? NULL : bits_why(fmt->bits);
 }
 
-/* one mono sample from frame i */
-static int frame(const struct wav_format *f, size_t i)
+static int read_fmt(struct reader *r, uint32_t len, struct wav_fmt *fmt)
 {
-	size_t width = f->bits / 8, at = i * width * f->channels;
-	int sum = 0;
+	uint8_t b[FMT_LEN_MAX];
+	size_t take = len < sizeof(b) ? len : sizeof(b);
+	int err = read_all(r, b, take, "file ends inside the fmt chunk");
 
-	for (unsigned c = 0; c < f->channels; c++, at += width) {
-		const uint8_t *p = f->data + at;
-
-		if (f->format == FMT_PCM)
-			sum += (int16_t)rd16(p);
-		else if (f->format == FMT_ULAW)
-			sum += g711_ulaw_decode(*p);
-		else
-			sum += g711_alaw_decode(*p);
-	}
-	return sum / (int)f->channels;
+	if (err)
+		return err;
+	r->why = parse_fmt(b, take, fmt);
+	if (r->why)
+		return EINVAL;
+	fmt->have = true;
+	return 0;
 }
 
-/* resample the file's frames to rate into out */
-static int convert(const struct wav_format *f, unsigned rate,
-		   struct wav_pcm *out)
+/*
+ * Walks the chunks up to the data chunk, reading fmt on the way, and leaves
+ * the file at the start of the samples.  *len is what the data chunk holds,
+ * cut to the end of the file (a recording that was never closed says
+ * 0xffffffff).
+ */
+static int find_data(struct reader *r, struct wav_fmt *fmt, uint64_t *len)
 {
-	size_t frames = f->data_len / (f->bits / 8 * f->channels);
-	double step = (double)f->rate / rate;
-	size_t n = (size_t)((double)frames / step);
-	unsigned span = step > 1.0 ? (unsigned)(step + 0.5) : 1;
+	uint8_t h[12];
+	int err = read_all(r, h, 12, "not a RIFF/WAVE file");
 
-	out->samples = malloc((n ? n : 1) * sizeof(int16_t));
-	if (!out->samples)
-		return ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		double x = (double)i * step;
-		size_t k = (size_t)x;
-		double a = 0, b = 0, t = x - (double)k;
+	if (err)
+		return err;
+	if (memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
+		return invalid(r, "not a RIFF/WAVE file");
+	for (;;) {
+		uint32_t n;
+		off_t skip, at;
 
-		/* moving average over the span of one output sample */
-		for (unsigned j = 0; j < span; j++) {
-			a += frame(f, k + j < frames ? k + j : frames - 1);
-			b += frame(f, k + 1 + j < frames ? k + 1 + j
-							  : frames - 1);
+		err = read_all(r, h, 8,
+			       fmt->have ? "no data chunk" : "no fmt chunk");
+		if (err)
+			return err;
+		n = get32(h + 4);
+		skip = (off_t)n + (n & 1); /* chunks are padded to even */
+		if (!memcmp(h, "data", 4)) {
+			if (!fmt->have)
+				return invalid(r, "no fmt chunk before data");
+			at = ftello(r->f);
+			if (at < 0)
+				return io_errno();
+			*len = (off_t)n <= r->size - at
+				   ? n
+				   : (uint64_t)(r->size - at);
+			return 0;
 		}
-		out->samples[i] =
-		    (int16_t)((a * (1.0 - t) + b * t) / (double)span);
+		if (!memcmp(h, "fmt ", 4)) {
+			err = read_fmt(r, n, fmt);
+			if (err)
+				return err;
+			skip -= n < FMT_LEN_MAX ? n : FMT_LEN_MAX;
+		}
+		if (fseeko(r->f, skip, SEEK_CUR))
+			return io_errno();
 	}
-	out->count = n;
-	out->rate = rate;
+}
+
+/* one linear sample of the given format at p */
+static int sample(unsigned format, const uint8_t *p)
+{
+	unsigned v;
+
+	switch (format) {
+	case FMT_ULAW:
+		return g711_ulaw_decode(*p);
+	case FMT_ALAW:
+		return g711_alaw_decode(*p);
+	default:
+		v = get16(p);
+		return v < 0x8000 ? (int)v : (int)v - 0x10000;
+	}
+}
+
+/* one frame of the file, mixed to mono */
+static int16_t mono_frame(const struct wav_fmt *fmt, const uint8_t *p)
+{
+	int sum = sample(fmt->format, p);
+
+	if (fmt->channels == 2)
+		sum = (sum + sample(fmt->format, p + fmt->bits / 8)) / 2;
+	return (int16_t)sum;
+}
+
+/*
+ * Reads the samples of len bytes of data, mixing stereo to mono, into
+ * *mono (owned by the caller on success).  A file that ends early keeps
+ * what it has.
+ */
+static int read_frames(struct reader *r, const struct wav_fmt *fmt,
+		       uint64_t len, int16_t **mono, size_t *frames)
+{
+	uint8_t buf[IO_BYTES];
+	size_t frame = fmt->bits / 8 * fmt->channels, n = 0;
+	size_t per_read = sizeof(buf) / frame;
+	uint64_t total = len / frame;
+	int16_t *s;
+
+	if (total > SIZE_MAX / sizeof(*s))
+		return ENOMEM;
+	s = malloc((total ? total : 1) * sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	while (n < total) {
+		size_t want, got;
+
+		want = frame *
+		       (total - n < per_read ? (size_t)(total - n) : per_read);
+		errno = 0;
+		got = fread(buf, 1, want, r->f);
+		if (got < want && ferror(r->f)) {
+			free(s);
+			return io_errno();
+		}
+		for (size_t at = 0; at + frame <= got; at += frame)
+			s[n++] = mono_frame(fmt, buf + at);
+		if (got < want)
+			break; /* the file is shorter than it was */
+	}
+	*mono = s;
+	*frames = n;
+	return 0;
+}
+
+/* mean of the len samples from first, clamped to [0, n) */
+static double box(const int16_t *in, size_t n, int64_t first, unsigned len)
+{
+	int64_t sum = 0;
+
+	for (int64_t j = first; j < first + (int64_t)len; j++)
+		sum += in[j < 0 ? 0 : (size_t)j < n ? (size_t)j : n - 1];
+	return (double)sum / len;
+}
+
+static int16_t round16(double v)
+{
+	return (int16_t)(v < 0 ? -(int)(-v + 0.5) : (int)(v + 0.5));
+}
+
+/*
+ * Linear interpolation from rate `from` to rate `to`.  Going down, each
+ * input point is first the mean of about one output period of samples
+ * around it: a crude low-pass (its first zero is at the new rate) that is
+ * enough for speech prompts.
+ */
+static int resample(const int16_t *in, size_t n, unsigned from, unsigned to,
+		    int16_t **outp, size_t *countp)
+{
+	uint64_t count = (uint64_t)n * to / from;
+	unsigned len = from > to ? (from + to / 2) / to : 1;
+	int64_t back = len / 2;
+	int16_t *out;
+
+	if (count > SIZE_MAX / sizeof(*out))
+		return ENOMEM;
+	out = malloc((count ? count : 1) * sizeof(*out));
+	if (!out)
+		return ENOMEM;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t pos = i * from, k = pos / to, frac = pos % to;
+		double a = box(in, n, (int64_t)k - back, len);
+		double b = box(in, n, (int64_t)k + 1 - back, len);
+
+		out[i] =
+		    round16((a * (double)(to - frac) + b * (double)frac) / to);
+	}
+	*outp = out;
+	*countp = count;
+	return 0;
+}
+
+static int open_reader(struct reader *r, const char *path)
+{
+	struct stat st;
+
+	r->f = fopen(path, "rbe");
+	if (!r->f)
+		return errno;
+	if (fstat(fileno(r->f), &st))
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return invalid(r, "not a regular file");
+	r->size = st.st_size;
 	return 0;
 }
 
 int wav_read(const char *path, unsigned rate, struct wav_pcm *out,
 	     const char **why)
 {
-	struct wav_format f = {0};
-	const char *bad;
-	uint8_t *buf;
-	long len;
-	FILE *fp = fopen(path, "rb");
-	int err = 0;
+	struct reader r = {0};
+	struct wav_fmt fmt = {0};
+	int16_t *mono = NULL, *res;
+	size_t frames = 0, count;
+	uint64_t len;
+	int err;
 
-	memset(out, 0, sizeof(*out));
-	if (!fp)
-		return errno;
-	if (fseek(fp, 0, SEEK_END) || (len = ftell(fp)) < 0 ||
-	    fseek(fp, 0, SEEK_SET)) {
-		err = errno;
-		fclose(fp);
-		return err;
+	if (rate && (rate < RATE_MIN || rate > RATE_MAX)) {
+		err = invalid(&r, "requested sample rate out of range");
+		goto out;
 	}
-	buf = malloc((size_t)len + 1);
-	if (!buf || fread(buf, 1, (size_t)len, fp) != (size_t)len)
-		err = buf ? EIO : ENOMEM;
-	fclose(fp);
-	bad = err ? NULL : parse(buf, (size_t)len, &f);
-	if (!err && !bad)
-		bad = check(&f);
-	if (bad) {
-		if (why)
-			*why = bad;
-		err = EINVAL;
-	}
+	err = open_reader(&r, path);
 	if (!err)
-		err = convert(&f, rate ? rate : f.rate, out);
-	free(buf);
+		err = find_data(&r, &fmt, &len);
+	if (!err)
+		err = read_frames(&r, &fmt, len, &mono, &frames);
+	if (err)
+		goto out;
+	if (rate && rate != fmt.rate) {
+		err = resample(mono, frames, fmt.rate, rate, &res, &count);
+		if (err)
+			goto out;
+		free(mono);
+		mono = res;
+		frames = count;
+	}
+	out->samples = mono;
+	out->count = frames;
+	out->rate = rate ? rate : fmt.rate;
+	mono = NULL;
+out:
+	if (r.f)
+		fclose(r.f);
+	free(mono);
+	if (err == EINVAL && why)
+		*why = r.why;
 	return err;
 }
 
 void wav_pcm_free(struct wav_pcm *pcm)
 {
+	if (!pcm)
+		return;
 	free(pcm->samples);
 	memset(pcm, 0, sizeof(*pcm));
 }
 
-static int write_header(struct wav_writer *w)
+/* the 44-byte header of a 16-bit mono file with data_len bytes of data */
+static int write_header(struct wav_writer *w, uint32_t data_len)
 {
-	uint8_t h[44];
-	uint32_t data = (uint32_t)(w->samples * 2);
+	uint8_t h[HEADER_LEN];
+	uint32_t riff =
+	    data_len == SIZE_UNKNOWN ? SIZE_UNKNOWN : data_len + HEADER_LEN - 8;
 
 	memcpy(h, "RIFF", 4);
-	wr32(h + 4, 36 + data);
+	put32(h + 4, riff);
 	memcpy(h + 8, "WAVEfmt ", 8);
-	wr32(h + 16, 16);
-	wr16(h + 20, FMT_PCM);
-	wr16(h + 22, 1);
-	wr32(h + 24, w->rate);
-	wr32(h + 28, w->rate * 2);
-	wr16(h + 32, 2);
-	wr16(h + 34, 16);
+	put32(h + 16, 16);
+	put16(h + 20, FMT_PCM);
+	put16(h + 22, 1); /* channels */
+	put32(h + 24, w->rate);
+	put32(h + 28, w->rate * 2); /* bytes per second */
+	put16(h + 32, 2);	    /* bytes per frame */
+	put16(h + 34, 16);	    /* bits per sample */
 	memcpy(h + 36, "data", 4);
-	wr32(h + 40, data);
-	if (fseek(w->f, 0, SEEK_SET) || fwrite(h, 1, 44, w->f) != 44)
-		return EIO;
-	return fseek(w->f, 0, SEEK_END) ? EIO : 0;
+	put32(h + 40, data_len);
+	errno = 0;
+	if (fwrite(h, 1, sizeof(h), w->f) != sizeof(h))
+		return io_errno();
+	return 0;
 }
 
 int wav_writer_open(struct wav_writer **wp, const char *path, unsigned rate)
 {
-	struct wav_writer *w = calloc(1, sizeof(*w));
+	struct wav_writer *w;
 	int err;
 
+	if (!wp || !path || rate < RATE_MIN || rate > RATE_MAX)
+		return EINVAL;
+	w = calloc(1, sizeof(*w));
 	if (!w)
 		return ENOMEM;
 	w->rate = rate;
-	w->f = fopen(path, "wb");
+	w->f = fopen(path, "wbe");
 	if (!w->f) {
 		err = errno;
-		free(w);
-		return err;
+		goto out;
 	}
-	err = write_header(w);
+	err = write_header(w, SIZE_UNKNOWN);
+out:
 	if (err) {
-		fclose(w->f);
+		if (w->f)
+			fclose(w->f);
 		free(w);
 		return err;
 	}
@@ -233,29 +432,52 @@ int wav_writer_open(struct wav_writer **wp, const char *path, unsigned rate)
 
 int wav_writer_write(struct wav_writer *w, const int16_t *samples, size_t n)
 {
-	uint8_t b[2];
+	uint8_t buf[IO_BYTES];
+	size_t done = 0;
 
-	for (size_t i = 0; i < n && !w->err; i++) {
-		wr16(b, (uint16_t)samples[i]);
-		if (fwrite(b, 1, 2, w->f) != 2)
-			w->err = EIO;
+	if (w->err)
+		return w->err;
+	if (n > WRITER_MAX_SAMPLES - w->samples) {
+		w->err = EFBIG;
+		return w->err;
 	}
-	if (!w->err)
-		w->samples += n;
-	return w->err;
-}
+	while (done < n) {
+		size_t k =
+		    n - done < sizeof(buf) / 2 ? n - done : sizeof(buf) / 2;
 
-size_t wav_writer_samples(const struct wav_writer *w)
-{
-	return w->samples;
+		for (size_t i = 0; i < k; i++)
+			put16(buf + 2 * i, (uint16_t)samples[done + i]);
+		errno = 0;
+		if (fwrite(buf, 2, k, w->f) != k) {
+			w->err = io_errno();
+			return w->err;
+		}
+		done += k;
+		w->samples += k;
+	}
+	return 0;
 }
 
 int wav_writer_close(struct wav_writer *w)
 {
-	int err = w->err ? w->err : write_header(w);
+	int err;
 
+	if (!w)
+		return 0;
+	err = w->err;
+	errno = 0;
+	if (!err && fseeko(w->f, 0, SEEK_SET))
+		err = io_errno();
+	if (!err)
+		err = write_header(w, (uint32_t)(w->samples * 2));
+	errno = 0;
 	if (fclose(w->f) && !err)
-		err = EIO;
+		err = io_errno();
 	free(w);
 	return err;
+}
+
+size_t wav_writer_samples(const struct wav_writer *w)
+{
+	return w ? w->samples : 0;
 }
