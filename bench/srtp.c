@@ -69,7 +69,8 @@ int main(void)
 		double t0, t1, t2 = 0;
 		size_t len;
 
-		if (srtp_pair_open(&a, &ka, &kb) || srtp_pair_open(&b, &kb, &ka))
+		if (srtp_pair_open(&a, &ka, &kb) ||
+		    srtp_pair_open(&b, &kb, &ka))
 			return 1;
 		prot[r] = unprot[r] = 0;
 		for (uint32_t i = 0; i < PACKETS; i++) {

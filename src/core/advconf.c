@@ -67,8 +67,8 @@ static bool endpoint_parse(json_t *out, const json_t *ep, size_t idx,
 	if (!has_port)
 		port = strcmp(transport, "tls") ? 5060 : 5061;
 	for (size_t i = 0; i < json_array_size(out); i++)
-		if (json_integer_value(json_object_get(
-			json_array_get(out, i), "priority")) == prio)
+		if (json_integer_value(json_object_get(json_array_get(out, i),
+						       "priority")) == prio)
 			return jsonv_fail(v, "INVALID_FIELD",
 					  "%s.priority %lld is used twice", p,
 					  prio);
@@ -112,8 +112,11 @@ json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 				   p, ADVCONF_MAX_ENDPOINTS);
 			goto fail;
 		}
-		json_array_foreach(eps, i, e) if (!endpoint_parse(out, e, i, v))
-		    goto fail;
+		json_array_foreach(eps, i, e)
+		{
+			if (!endpoint_parse(out, e, i, v))
+				goto fail;
+		}
 	}
 	if (trig && !json_is_null(trig) &&
 	    !string_set(v, trig, p, "triggers", triggers, false))
@@ -140,8 +143,8 @@ fail:
 json_t *advconf_codecs(const json_t *obj, struct jsonv *v)
 {
 	static const char *const keys[] = {"codecs", "transcode", NULL};
-	static const char *const codecs[] = {"PCMU", "PCMA", "G.729", "Opus",
-					     "G.722", NULL};
+	static const char *const codecs[] = {"PCMU", "PCMA",  "G.729",
+					     "Opus", "G.722", NULL};
 	const json_t *list = json_object_get(obj, "codecs");
 	bool transcode = false;
 
@@ -198,16 +201,16 @@ static bool channels_parse(json_t *out, const json_t *obj, struct jsonv *v)
 		    !jsonv_bool(v, obj, p, "sms", &sms, NULL) ||
 		    !jsonv_string(v, obj, p, "webhook", false, &hook)))
 		return false;
-	if (hook && ((strncmp(hook, "https://", 8) &&
-		      strncmp(hook, "http://", 7)) ||
-		     strlen(hook) > 2048 || strpbrk(hook, " \t\r\n") ||
-		     !strchr(hook, ':')[3]))
+	if (hook &&
+	    ((strncmp(hook, "https://", 8) && strncmp(hook, "http://", 7)) ||
+	     strlen(hook) > 2048 || strpbrk(hook, " \t\r\n") ||
+	     !strchr(hook, ':')[3]))
 		return jsonv_fail(v, "INVALID_FIELD",
 				  "%s.webhook must be an http(s) URL", p);
 	json_object_set_new(out, "email", json_boolean(email));
 	json_object_set_new(out, "sms", json_boolean(sms));
-	json_object_set_new(out, "webhook", hook ? json_string(hook)
-						 : json_null());
+	json_object_set_new(out, "webhook",
+			    hook ? json_string(hook) : json_null());
 	return true;
 }
 

@@ -64,7 +64,7 @@ int cidr_parse(const char *s, struct cidr *out)
 
 bool cidr_contains(const struct cidr *c, const struct sockaddr *sa)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 					   0, 0, 0, 0, 0xff, 0xff};
 	const uint8_t *a;
 

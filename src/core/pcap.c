@@ -57,8 +57,8 @@ static void put16(uint8_t *p, uint16_t v)
 }
 
 /* the IP header; returns its length */
-static size_t ip_header(uint8_t *h, const struct sa *src,
-			const struct sa *dst, size_t udp_len)
+static size_t ip_header(uint8_t *h, const struct sa *src, const struct sa *dst,
+			size_t udp_len)
 {
 	if (sa_af(src) == AF_INET6) {
 		memset(h, 0, 40);

@@ -51,8 +51,7 @@ static bool prompt_name_ok(const char *s)
 	       !strchr(s, '\\');
 }
 
-static bool cidrs_parse(const json_t *list, const char *path,
-			struct jsonv *v)
+static bool cidrs_parse(const json_t *list, const char *path, struct jsonv *v)
 {
 	const json_t *e;
 	struct cidr c;
@@ -65,8 +64,7 @@ static bool cidrs_parse(const json_t *list, const char *path,
 				  path, SIPCONF_MAX_CIDRS);
 	json_array_foreach(list, i, e)
 	{
-		if (!json_is_string(e) ||
-		    cidr_parse(json_string_value(e), &c))
+		if (!json_is_string(e) || cidr_parse(json_string_value(e), &c))
 			return jsonv_fail(v, "INVALID_FIELD",
 					  "%s.allowed_cidrs[%zu] must be an "
 					  "address or block such as "
@@ -89,8 +87,7 @@ static bool inbound_options_parse(struct sipconf_direction *d,
 	if (!jsonv_string(v, obj, p, "app", false, &app) ||
 	    !jsonv_string(v, obj, p, "prompt", false, &prompt) ||
 	    !jsonv_bool(v, obj, p, "loop", &loop, &has_loop) ||
-	    !jsonv_int(v, obj, p, "max_digits", 1, 32, &digits,
-		       &has_digits) ||
+	    !jsonv_int(v, obj, p, "max_digits", 1, 32, &digits, &has_digits) ||
 	    !jsonv_int(v, obj, p, "max_concurrent_calls", 1, 100000, &limit,
 		       &has_limit))
 		return false;
@@ -130,11 +127,18 @@ static bool options_parse(struct sipconf_direction *d, const json_t *obj,
 	static const char *const keys[] = {"port",	   "transport",
 					   "secure_media", "sip_username",
 					   "sip_password", NULL};
-	static const char *const in_keys[] = {
-	    "port",	 "transport",	 "secure_media",
-	    "sip_username", "sip_password", "app",
-	    "prompt",	 "loop",	 "max_digits",
-	    "allowed_cidrs", "max_concurrent_calls", NULL};
+	static const char *const in_keys[] = {"port",
+					      "transport",
+					      "secure_media",
+					      "sip_username",
+					      "sip_password",
+					      "app",
+					      "prompt",
+					      "loop",
+					      "max_digits",
+					      "allowed_cidrs",
+					      "max_concurrent_calls",
+					      NULL};
 	const char *transport = NULL, *user = NULL;
 	long long port = 0;
 	bool secure = false, has_port, has_secure;
@@ -366,7 +370,8 @@ bool sipconf_trunk_parse(struct sipconf_trunk *t, const json_t *obj,
 	if (t->d.sip_endpoint && !t->d.sip_endpoint[0])
 		return jsonv_fail(v, "INVALID_FIELD",
 				  "sip_endpoint must not be empty");
-	return !m || json_is_null(m) || options_parse(&t->d, m, "trunk", false, v);
+	return !m || json_is_null(m) ||
+	       options_parse(&t->d, m, "trunk", false, v);
 }
 
 static void attach_destructor(void *arg)

@@ -21,14 +21,14 @@
 #include "core/sipconf.h"
 #include "store/store.h"
 
-#define LIST_COLUMNS                                                         \
-	"'id', c.id, 'number', c.number, 'direction', c.direction, "         \
-	"'from', c.from_uri, 'to', c.to_uri, 'status', c.status, "           \
-	"'sip_code', c.sip_code, 'reason', c.reason, "                       \
-	"'started_at', sip_ts(c.started_at), "                               \
-	"'answered_at', sip_ts(c.answered_at), "                             \
-	"'ended_at', sip_ts(c.ended_at), 'duration_ms', c.duration_ms, "    \
-	"'codec', c.codec, 'srtp', c.srtp, 'transport', c.transport, "       \
+#define LIST_COLUMNS                                                           \
+	"'id', c.id, 'number', c.number, 'direction', c.direction, "           \
+	"'from', c.from_uri, 'to', c.to_uri, 'status', c.status, "             \
+	"'sip_code', c.sip_code, 'reason', c.reason, "                         \
+	"'started_at', sip_ts(c.started_at), "                                 \
+	"'answered_at', sip_ts(c.answered_at), "                               \
+	"'ended_at', sip_ts(c.ended_at), 'duration_ms', c.duration_ms, "       \
+	"'codec', c.codec, 'srtp', c.srtp, 'transport', c.transport, "         \
 	"'app', c.app"
 
 enum call_view { VIEW_CALL, VIEW_TRACE, VIEW_PCAP };
@@ -98,8 +98,10 @@ static bool query_enum(struct http_req *req, const char *name,
 			*out = v;
 			return true;
 		}
-	http_reply_error(req, 400, "INVALID_FIELD", "%s is not one of the "
-			 "allowed values", name);
+	http_reply_error(req, 400, "INVALID_FIELD",
+			 "%s is not one of the "
+			 "allowed values",
+			 name);
 	return false;
 }
 
@@ -124,13 +126,14 @@ void api_sip_calls_h(struct http_req *req, void *arg)
 {
 	static const char *const dirs[] = {"inbound", "outbound", NULL};
 	static const char *const statuses[] = {
-	    "ringing", "in_progress", "completed", "failed", "busy",
-	    "no_answer", "canceled", NULL};
+	    "ringing", "in_progress", "completed", "failed",
+	    "busy",    "no_answer",   "canceled",  NULL};
 	struct api *api = arg;
 	char number[SIPCONF_NUMBER_MAX + 1] = "", limit[8];
 	const char *dir, *status, *from, *to, *cursor, *num, *c;
 
-	if (!api_sip_enabled(req) || !query_enum(req, "direction", dirs, &dir) ||
+	if (!api_sip_enabled(req) ||
+	    !query_enum(req, "direction", dirs, &dir) ||
 	    !query_enum(req, "status", statuses, &status) ||
 	    !api_query_limit(req, limit))
 		return;
@@ -214,10 +217,9 @@ static json_t *ladder_message(const json_t *m, size_t seq)
 			while (v < p + len && (*v == ' ' || *v == '\t'))
 				v++;
 			json_array_append_new(
-			    headers,
-			    json_pack("{s:s%, s:s%}", "name", p,
-				      (size_t)(colon - p), "value", v,
-				      (size_t)(p + len - v)));
+			    headers, json_pack("{s:s%, s:s%}", "name", p,
+					       (size_t)(colon - p), "value", v,
+					       (size_t)(p + len - v)));
 		}
 		if (!*eol) {
 			p = eol;
@@ -229,8 +231,8 @@ static json_t *ladder_message(const json_t *m, size_t seq)
 		      json_object_get(m, "direction"), "transport",
 		      json_object_get(m, "transport"), "src",
 		      json_object_get(m, "src"), "dst",
-		      json_object_get(m, "dst"), "first_line", first,
-		      "headers", headers, "body", p);
+		      json_object_get(m, "dst"), "first_line", first, "headers",
+		      headers, "body", p);
 	return o;
 }
 
@@ -241,9 +243,9 @@ static void reply_trace(struct http_req *req, const char *id,
 	size_t i;
 
 	json_array_foreach(trace, i, m)
-		json_array_append_new(msgs, ladder_message(m, i + 1));
-	http_reply_data(req, 200,
-			json_pack("{s:s, s:o}", "call_id", id, "messages", msgs));
+	    json_array_append_new(msgs, ladder_message(m, i + 1));
+	http_reply_data(
+	    req, 200, json_pack("{s:s, s:o}", "call_id", id, "messages", msgs));
 }
 
 static void reply_pcap(struct http_req *req, const char *id,
@@ -257,7 +259,8 @@ static void reply_pcap(struct http_req *req, const char *id,
 
 	json_array_foreach(trace, i, m)
 	{
-		const char *text = json_string_value(json_object_get(m, "text"));
+		const char *text =
+		    json_string_value(json_object_get(m, "text"));
 		struct sa src, dst;
 		struct pl ps, pd;
 

@@ -21,13 +21,13 @@ struct principal {
 };
 
 struct api {
-	uv_loop_t *loop;	  /* borrowed */
-	const struct config *cfg; /* borrowed */
-	struct store *store;	  /* ref */
-	struct sipmap *map;	  /* ref */
-	struct http_server *http; /* owned */
+	uv_loop_t *loop;	   /* borrowed */
+	const struct config *cfg;  /* borrowed */
+	struct store *store;	   /* ref */
+	struct sipmap *map;	   /* ref */
+	struct http_server *http;  /* owned */
 	struct http_server *admin; /* owned: --metrics-listen, or NULL */
-	struct hash *keys;	  /* owned: key hash -> struct keyent */
+	struct hash *keys;	   /* owned: key hash -> struct keyent */
 	unsigned nkeys;
 };
 

@@ -40,9 +40,9 @@ json_t *api_result_json(const PGresult *res)
 }
 
 struct attach_job {
-	struct api *api;			 /* borrowed: outlives requests */
-	struct http_req *req;			 /* ref */
-	struct sipconf_attach *att;		 /* ref */
+	struct api *api;	    /* borrowed: outlives requests */
+	struct http_req *req;	    /* ref */
+	struct sipconf_attach *att; /* ref */
 	const char *status[SIPCONF_MAX_NUMBERS]; /* NULL ok, else code */
 	const char *message[SIPCONF_MAX_NUMBERS];
 	unsigned pending;
@@ -325,8 +325,8 @@ static void get_by_inbound_id(struct api *api, struct http_req *req,
 	dirs = json_array();
 	for (int t = 0; number && t < 2; t++)
 		if (org_row(api, org, number, (enum sipconf_dir)t))
-			json_array_append_new(
-			    dirs, json_string(sipconf_dir_name(t)));
+			json_array_append_new(dirs,
+					      json_string(sipconf_dir_name(t)));
 	if (!json_array_size(dirs)) {
 		json_decref(dirs);
 		http_reply_error(req, 404, "NOT_FOUND",
@@ -460,9 +460,9 @@ static void write_destructor(void *arg)
 static void on_written(int err, const PGresult *res, void *arg)
 {
 	struct sip_write *w = arg;
-	const char *hint = err == EPROTO ? PQresultErrorField(
-						res, PG_DIAG_MESSAGE_HINT)
-					 : NULL;
+	const char *hint = err == EPROTO
+			       ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)
+			       : NULL;
 	json_t *result = err ? NULL : api_result_json(res);
 
 	if (hint && !strcmp(hint, "TOO_MANY_CONFIGURATIONS"))
@@ -480,10 +480,9 @@ static void on_written(int err, const PGresult *res, void *arg)
 }
 
 /* Run sql (one JSON cell) for number/dir; replyh answers the request */
-static void sip_write(struct api *api, struct http_req *req,
-		      const char *number, enum sipconf_dir dir,
-		      sip_written_h *replyh, const char *sql, int n,
-		      const char *const *params)
+static void sip_write(struct api *api, struct http_req *req, const char *number,
+		      enum sipconf_dir dir, sip_written_h *replyh,
+		      const char *sql, int n, const char *const *params)
 {
 	struct sip_write *w = mem_zalloc(sizeof(*w), write_destructor);
 	int err;
@@ -511,8 +510,8 @@ static void reply_direction(struct sip_write *w, const json_t *state)
 
 	if (state)
 		sipmap_apply_number(w->api->map, state);
-	row = state ? org_row(w->api, api_principal(w->req)->org_id,
-			      w->number, w->dir)
+	row = state ? org_row(w->api, api_principal(w->req)->org_id, w->number,
+			      w->dir)
 		    : NULL;
 	if (!row) {
 		http_reply_error(w->req, 404, "NOT_FOUND",
@@ -656,10 +655,10 @@ void api_sip_detach_h(struct http_req *req, void *arg)
 			   "phone_number is not a valid E.164 number");
 		goto invalid;
 	}
-	sip_write(api, req, number, SIPCONF_INBOUND, reply_detached,
-		  "SELECT sip_detach($1::uuid, $2, $3::text[])", 3,
-		  (const char *const[]){api_principal(req)->org_id, number,
-					want});
+	sip_write(
+	    api, req, number, SIPCONF_INBOUND, reply_detached,
+	    "SELECT sip_detach($1::uuid, $2, $3::text[])", 3,
+	    (const char *const[]){api_principal(req)->org_id, number, want});
 	goto out;
 
 invalid:
@@ -675,9 +674,9 @@ out:
  */
 void api_sip_config_h(struct http_req *req, void *arg)
 {
-	static const char *const keys[] = {"phone_number", "direction",
+	static const char *const keys[] = {"phone_number",    "direction",
 					   "failover_config", "codec_config",
-					   "alert_config", NULL};
+					   "alert_config",    NULL};
 	static const struct {
 		const char *key;
 		json_t *(*parse)(const json_t *obj, struct jsonv *v);

@@ -51,8 +51,8 @@ static void on_trunk_written(int err, const PGresult *res, void *arg)
 	else if (!row)
 		http_reply_error(w->req, 404, "NOT_FOUND", "no such trunk");
 	else if (w->status == 204) {
-		sipmap_forget_trunk(w->api->map, json_string_value(
-						      json_object_get(row, "id")));
+		sipmap_forget_trunk(
+		    w->api->map, json_string_value(json_object_get(row, "id")));
 		json_object_set_new(row, "deleted", json_true());
 		http_reply_data(w->req, 200, json_incref(row));
 	} else {
@@ -63,9 +63,8 @@ static void on_trunk_written(int err, const PGresult *res, void *arg)
 	mem_deref(w);
 }
 
-static void trunk_write(struct api *api, struct http_req *req,
-			unsigned status, const char *sql, int n,
-			const char *const *params)
+static void trunk_write(struct api *api, struct http_req *req, unsigned status,
+			const char *sql, int n, const char *const *params)
 {
 	struct trunk_write *w = mem_zalloc(sizeof(*w), tw_destructor);
 	int err;
@@ -105,9 +104,9 @@ static bool trunk_body(struct api *api, struct http_req *req,
 		secrets = json_pack("{s:s}", "sip_password", t->d.sip_password);
 		plain = json_dumps(secrets, JSON_COMPACT);
 		json_decref(secrets);
-		err = plain ? secret_seal(api->cfg->server_secret, plain,
-					  sealed)
-			    : ENOMEM;
+		err = plain
+			  ? secret_seal(api->cfg->server_secret, plain, sealed)
+			  : ENOMEM;
 		free(plain);
 	}
 	*opts = json_dumps(t->d.options, JSON_COMPACT);

@@ -40,8 +40,8 @@ struct http_req {
 	bool in_value;			   /* parser is inside a header value */
 	char *params[HTTP_MAX_PARAMS * 2]; /* owned name/value pairs */
 	struct list decoded; /* owned: query values returned (struct decoded) */
-	void *principal;   /* ref */
-	struct mbuf *resp; /* owned: the reply, once given */
+	void *principal;     /* ref */
+	struct mbuf *resp;   /* owned: the reply, once given */
 	unsigned status;
 	bool close_after; /* Connection: close */
 	bool complete;	  /* whole request parsed */

@@ -139,8 +139,8 @@ static void decoded_destructor(void *arg)
 /* the request keeps every decoded value until it is freed */
 static const char *keep_decoded(struct http_req *req, char *s)
 {
-	struct decoded *d = s ? mem_zalloc(sizeof(*d), decoded_destructor)
-			      : NULL;
+	struct decoded *d =
+	    s ? mem_zalloc(sizeof(*d), decoded_destructor) : NULL;
 
 	if (!d) {
 		mem_deref(s);

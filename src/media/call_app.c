@@ -28,13 +28,13 @@ struct call_app {
 	char call_id[40];
 	enum g711_law law;
 	uint8_t pt;
-	struct wav_pcm prompt;	  /* play, dtmf */
-	size_t played;		  /* samples of the prompt sent */
+	struct wav_pcm prompt; /* play, dtmf */
+	size_t played;	       /* samples of the prompt sent */
 	bool loop, prompt_over;
 	uint64_t start_ms, frames_sent;
 	struct tmr frame_tmr, end_tmr, done_tmr;
-	const char *reason; /* static */
-	struct wav_writer *rec;	  /* record */
+	const char *reason;	/* static */
+	struct wav_writer *rec; /* record */
 	char recording[512];
 	unsigned digits, max_digits;
 };
@@ -94,7 +94,8 @@ static void send_frame(struct call_app *a)
 
 	while (!a->prompt_over && n < FRAME_SAMPLES) {
 		size_t left = a->prompt.count - a->played;
-		size_t take = FRAME_SAMPLES - n < left ? FRAME_SAMPLES - n : left;
+		size_t take =
+		    FRAME_SAMPLES - n < left ? FRAME_SAMPLES - n : left;
 
 		memcpy(pcm + n, a->prompt.samples + a->played,
 		       take * sizeof(int16_t));
@@ -134,8 +135,7 @@ static void on_frame(void *arg)
 	tmr_start(&a->frame_tmr, next > now ? next - now : 0, on_frame, a);
 }
 
-static void on_audio(const uint8_t *payload, size_t len, uint8_t pt,
-		     void *arg)
+static void on_audio(const uint8_t *payload, size_t len, uint8_t pt, void *arg)
 {
 	struct call_app *a = arg;
 	int16_t pcm[FRAME_SAMPLES * 4];

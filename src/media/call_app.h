@@ -27,14 +27,14 @@ struct call_app;
 struct rtp_session;
 
 struct call_app_opts {
-	const char *app;	    /* echo, play, record, dtmf */
+	const char *app; /* echo, play, record, dtmf */
 	const char *prompts_dir;
-	const char *prompt;	    /* file name in prompts_dir, or NULL */
-	bool loop;		    /* play: loop the prompt */
-	unsigned max_digits;	    /* dtmf: 0 = 16 */
+	const char *prompt;  /* file name in prompts_dir, or NULL */
+	bool loop;	     /* play: loop the prompt */
+	unsigned max_digits; /* dtmf: 0 = 16 */
 	const char *recordings_dir;
-	const char *call_id;	    /* names the recording, tags logs */
-	uint8_t pt;		    /* 0 PCMU or 8 PCMA */
+	const char *call_id; /* names the recording, tags logs */
+	uint8_t pt;	     /* 0 PCMU or 8 PCMA */
 };
 
 typedef void(call_app_done_h)(const char *reason, void *arg);

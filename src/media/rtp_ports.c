@@ -6,11 +6,11 @@
 #include "media/rtp_ports.h"
 
 struct rtp_ports {
-	uint16_t base;	 /* first (even) RTP port */
-	unsigned pairs;	 /* capacity */
+	uint16_t base;	/* first (even) RTP port */
+	unsigned pairs; /* capacity */
 	unsigned nfree;
-	unsigned next;	 /* where the round-robin search starts */
-	uint8_t *taken;	 /* owned: one bit per pair */
+	unsigned next;	/* where the round-robin search starts */
+	uint8_t *taken; /* owned: one bit per pair */
 };
 
 static void destructor(void *arg)
@@ -72,7 +72,7 @@ void rtp_ports_give(struct rtp_ports *rp, uint16_t port)
 	i = (unsigned)(port - rp->base) / 2;
 	if (i >= rp->pairs || !bit(rp, i))
 		return;
-	rp->taken[i / 8] &= (uint8_t)~(1u << (i % 8));
+	rp->taken[i / 8] &= (uint8_t) ~(1u << (i % 8));
 	rp->nfree++;
 }
 

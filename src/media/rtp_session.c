@@ -15,10 +15,10 @@
 #include "media/rtp_ports.h"
 #include "media/rtp_session.h"
 
-#define RTP_HDR_MIN 12
+#define RTP_HDR_MIN	 12
 #define RTCP_INTERVAL_MS 5000
-#define RTCP_SR 200
-#define RTCP_RR 201
+#define RTCP_SR		 200
+#define RTCP_RR		 201
 
 struct rtp_session {
 	struct rtp_ports *ports; /* ref */
@@ -30,21 +30,21 @@ struct rtp_session {
 	bool latched, rtcp_latched, started, srtp;
 	struct srtp_pair keys;
 	uint8_t dtmf_pt;
-	uint32_t ssrc;	   /* ours */
-	uint16_t tx_seq;   /* ours */
-	uint16_t rx_seq;   /* highest seen */
+	uint32_t ssrc;	 /* ours */
+	uint16_t tx_seq; /* ours */
+	uint16_t rx_seq; /* highest seen */
 	bool rx_seq_valid;
-	uint32_t rx_cycles;	/* sequence wraps, << 16 */
+	uint32_t rx_cycles; /* sequence wraps, << 16 */
 	uint32_t remote_ssrc;
 	uint32_t tx_ts;		/* ours, for our own audio */
 	uint32_t last_event_ts; /* timestamp of the last DTMF event counted */
 	bool event_seen, event_recorded;
-	double jitter;		/* in timestamp units (8 kHz) */
+	double jitter; /* in timestamp units (8 kHz) */
 	int64_t last_transit;
 	bool transit_valid;
 	uint64_t start_ms;
-	uint32_t lsr;	      /* middle of the peer's last SR NTP time */
-	uint64_t lsr_at_ms;   /* when it arrived */
+	uint32_t lsr;		 /* middle of the peer's last SR NTP time */
+	uint64_t lsr_at_ms;	 /* when it arrived */
 	uint64_t rr_rx, rr_lost; /* at our previous report */
 	struct tmr rtcp_tmr;
 	bool echo, held;
@@ -199,7 +199,8 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 	rs->st.rx_packets++;
 	rs->st.rx_bytes += len;
 	if (!rs->latched || !sa_cmp(src, &rs->remote, SA_ALL)) {
-		rs->remote = *src; /* symmetric RTP: answer where it came from */
+		rs->remote =
+		    *src; /* symmetric RTP: answer where it came from */
 		if (!rs->rtcp_latched) {
 			rs->remote_rtcp = *src;
 			sa_set_port(&rs->remote_rtcp,
@@ -216,8 +217,7 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 		size_t hdr = RTP_HDR_MIN + 4u * (p[0] & 0x0f);
 
 		if (hdr <= len)
-			rs->recvh(p + hdr, len - hdr, p[1] & 0x7f,
-				  rs->app_arg);
+			rs->recvh(p + hdr, len - hdr, p[1] & 0x7f, rs->app_arg);
 	}
 	if (!rs->echo)
 		return;
@@ -243,8 +243,8 @@ static uint64_t ntp_now(void)
 }
 
 /* the report blocks of one SR/RR: the one about our stream gives the RTT */
-static void rtcp_blocks(struct rtp_session *rs, const uint8_t *p,
-			size_t len, unsigned count)
+static void rtcp_blocks(struct rtp_session *rs, const uint8_t *p, size_t len,
+			unsigned count)
 {
 	for (unsigned i = 0; i < count && len >= 24; i++, p += 24, len -= 24) {
 		uint32_t lsr = rd32(p + 16), dlsr = rd32(p + 20);
@@ -252,8 +252,8 @@ static void rtcp_blocks(struct rtp_session *rs, const uint8_t *p,
 
 		if (rd32(p) != rs->ssrc || !lsr)
 			continue;
-		rs->st.rtt_ms = (double)(uint32_t)(now - lsr - dlsr) * 1000.0 /
-				65536.0;
+		rs->st.rtt_ms =
+		    (double)(uint32_t)(now - lsr - dlsr) * 1000.0 / 65536.0;
 	}
 }
 
@@ -267,8 +267,8 @@ static void rtcp_parse(struct rtp_session *rs, const uint8_t *p, size_t len)
 		if (plen > len)
 			return;
 		if (p[1] == RTCP_SR && plen >= 28) {
-			rs->lsr = (uint32_t)(rd32(p + 8) << 16 |
-					     rd32(p + 12) >> 16);
+			rs->lsr =
+			    (uint32_t)(rd32(p + 8) << 16 | rd32(p + 12) >> 16);
 			rs->lsr_at_ms = tmr_jiffies();
 			rtcp_blocks(rs, p + 28, plen - 28, count);
 		} else if (p[1] == RTCP_RR) {
@@ -285,9 +285,9 @@ static void on_rtcp(const struct sa *src, struct mbuf *mb, void *arg)
 	size_t len = mbuf_get_left(mb);
 
 	if (!rs->started || len < 8 ||
-	    (rs->srtp && (mbuf_get_space(mb) < SDES_TAG_MAX ||
-			  srtp_pair_unprotect(&rs->keys, mbuf_buf(mb), &len,
-					      true)))) {
+	    (rs->srtp &&
+	     (mbuf_get_space(mb) < SDES_TAG_MAX ||
+	      srtp_pair_unprotect(&rs->keys, mbuf_buf(mb), &len, true)))) {
 		rs->st.rx_dropped++;
 		return;
 	}
@@ -330,10 +330,10 @@ static void rtcp_send_sr(struct rtp_session *rs)
 		wr32(p + 36, rs->rx_cycles + rs->rx_seq);
 		wr32(p + 40, (uint32_t)rs->jitter);
 		wr32(p + 44, rs->lsr);
-		wr32(p + 48, rs->lsr ? (uint32_t)((tmr_jiffies() -
-						   rs->lsr_at_ms) *
-						  65536 / 1000)
-				     : 0);
+		wr32(p + 48, rs->lsr
+				 ? (uint32_t)((tmr_jiffies() - rs->lsr_at_ms) *
+					      65536 / 1000)
+				 : 0);
 		rs->rr_rx = rx;
 		rs->rr_lost = lost;
 	}
@@ -446,8 +446,8 @@ void rtp_session_app(struct rtp_session *rs, bool echo, rtp_recv_h *recvh,
 	rs->app_arg = arg;
 }
 
-int rtp_session_send(struct rtp_session *rs, uint8_t pt,
-		     const uint8_t *payload, size_t len, uint32_t samples)
+int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
+		     size_t len, uint32_t samples)
 {
 	struct mbuf *mb;
 	uint8_t *p;

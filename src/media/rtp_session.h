@@ -30,7 +30,7 @@ struct sa;
 
 struct rtp_dtmf_record {
 	char digit;
-	uint64_t at_ms;	      /* since rtp_session_start() */
+	uint64_t at_ms; /* since rtp_session_start() */
 	uint16_t duration_ms;
 };
 
@@ -72,7 +72,7 @@ void rtp_session_hold(struct rtp_session *rs, bool held);
 /* milliseconds since the last valid RTP packet (or since the start) */
 uint64_t rtp_session_idle_ms(const struct rtp_session *rs);
 /* one frame of our own audio: timestamp advances by samples */
-int rtp_session_send(struct rtp_session *rs, uint8_t pt,
-		     const uint8_t *payload, size_t len, uint32_t samples);
+int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
+		     size_t len, uint32_t samples);
 
 #endif

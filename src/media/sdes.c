@@ -47,8 +47,7 @@ int sdes_parse(struct sdes_crypto *c, const char *value)
 			c->suite = suites[i].suite;
 	if (!c->suite)
 		return ENOTSUP;
-	if (tag > 999999999 ||
-	    base64_decode(key, strlen(key), c->key, &klen) ||
+	if (tag > 999999999 || base64_decode(key, strlen(key), c->key, &klen) ||
 	    klen != SDES_KEY_LEN)
 		return EINVAL;
 	c->tag = tag;
@@ -129,8 +128,7 @@ void srtp_pair_close(struct srtp_pair *p)
 	p->tx = p->rx = NULL;
 }
 
-int srtp_pair_protect(struct srtp_pair *p, uint8_t *buf, size_t *len,
-		      bool rtcp)
+int srtp_pair_protect(struct srtp_pair *p, uint8_t *buf, size_t *len, bool rtcp)
 {
 	int n = (int)*len;
 	srtp_err_status_t s = rtcp ? srtp_protect_rtcp(p->tx, buf, &n)

@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDES_KEY_LEN   30 /* master key + salt */
-#define SDES_TAG_MAX   16 /* bytes SRTP adds to an RTP packet, at most */
-#define SDES_LINE_MAX  128
+#define SDES_KEY_LEN  30 /* master key + salt */
+#define SDES_TAG_MAX  16 /* bytes SRTP adds to an RTP packet, at most */
+#define SDES_LINE_MAX 128
 
 enum sdes_suite {
 	SDES_NONE = 0,

@@ -48,10 +48,9 @@ static int add_formats(struct sdp_media *m, const struct sdp_nego_opts *o)
 	for (size_t i = 0; want[i] && !err; i++)
 		for (size_t j = 0; j < 2 && !err; j++)
 			if (!strcmp(want[i], g711[j].name))
-				err = sdp_format_add(NULL, m, false, g711[j].id,
-						     g711[j].name, 8000, 1,
-						     NULL, NULL, NULL, false,
-						     NULL);
+				err = sdp_format_add(
+				    NULL, m, false, g711[j].id, g711[j].name,
+				    8000, 1, NULL, NULL, NULL, false, NULL);
 	if (!err)
 		err = sdp_format_add(NULL, m, false, "101", "telephone-event",
 				     8000, 1, NULL, NULL, NULL, false, "0-16");
@@ -142,8 +141,8 @@ int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 		n->theirs = pick.c;
 		err = sdes_answer(&n->ours, &n->theirs, line);
 		if (!err)
-			err = sdp_media_set_lattr(m, true, "crypto", "%s",
-						  line);
+			err =
+			    sdp_media_set_lattr(m, true, "crypto", "%s", line);
 		if (err)
 			goto out;
 	}

@@ -24,9 +24,9 @@ struct mbuf;
 #define SDP_NEGO_MAX_CODECS 2
 
 struct sdp_nego_opts {
-	const struct sa *laddr;	  /* advertised media address */
-	uint16_t lport;		  /* our RTP port */
-	bool srtp_required;	  /* plain RTP offers get 488 */
+	const struct sa *laddr; /* advertised media address */
+	uint16_t lport;		/* our RTP port */
+	bool srtp_required;	/* plain RTP offers get 488 */
 	const char *codecs[SDP_NEGO_MAX_CODECS + 1]; /* NULL-terminated,
 							 PCMU/PCMA order */
 };
@@ -34,10 +34,10 @@ struct sdp_nego_opts {
 struct sdp_nego {
 	const char *codec; /* "PCMU" or "PCMA" (static string) */
 	uint8_t pt;
-	uint8_t dtmf_pt;   /* 0 if the offer had no telephone-event */
-	struct sa remote;  /* where to send RTP */
+	uint8_t dtmf_pt;  /* 0 if the offer had no telephone-event */
+	struct sa remote; /* where to send RTP */
 	bool srtp;
-	bool held;	   /* sendonly/inactive or c=0.0.0.0: we must not send */
+	bool held; /* sendonly/inactive or c=0.0.0.0: we must not send */
 	struct sdes_crypto theirs, ours;
 	const char *refusal; /* NULL, or why a 488 is due */
 };

@@ -29,37 +29,37 @@
 #include "store/callrec.h"
 #include "store/sipmap.h"
 
-#define TRACE_LINGER_MS	       1000
+#define TRACE_LINGER_MS		1000
 #define SESSION_EXPIRES_DEFAULT 1800 /* s, RFC 4028's recommendation */
-#define MEDIA_CHECK_MS	       2000
+#define MEDIA_CHECK_MS		2000
 
 struct calls {
-	struct sip *sip;	     /* borrowed: outlives calls */
-	struct sipsess_sock *sock;   /* owned */
-	struct sipmap *map;	     /* ref */
-	struct callrec *rec;	     /* ref */
-	struct sip_tracer *tracer;   /* ref */
-	struct rtp_ports *ports;     /* ref */
-	struct calls_opts opts;	     /* public_ip copied */
+	struct sip *sip;	   /* borrowed: outlives calls */
+	struct sipsess_sock *sock; /* owned */
+	struct sipmap *map;	   /* ref */
+	struct callrec *rec;	   /* ref */
+	struct sip_tracer *tracer; /* ref */
+	struct rtp_ports *ports;   /* ref */
+	struct calls_opts opts;	   /* public_ip copied */
 	char public_ip[64];
-	struct list calls;	     /* struct call, in progress */
-	struct list lingering;	     /* struct call, ended, not recorded */
+	struct list calls;     /* struct call, in progress */
+	struct list lingering; /* struct call, ended, not recorded */
 	bool draining;
 };
 
 struct call {
-	struct le le;		 /* in calls->calls */
-	struct calls *cs;	 /* borrowed */
-	struct sipsess *sess;	 /* owned */
-	struct rtp_session *rtp; /* owned */
+	struct le le;		    /* in calls->calls */
+	struct calls *cs;	    /* borrowed */
+	struct sipsess *sess;	    /* owned */
+	struct rtp_session *rtp;    /* owned */
 	struct call_app *media_app; /* owned, from the answer on */
-	struct sip_trace *trace; /* owned */
+	struct sip_trace *trace;    /* owned */
 	struct tmr answer_tmr, limit_tmr, linger_tmr, session_tmr, media_tmr;
 	unsigned session_expires; /* s, 0 without RFC 4028 */
-	struct mbuf *answer;	 /* owned until sent */
+	struct mbuf *answer;	  /* owned until sent */
 	struct sdp_nego nego;
-	struct rtp_stats st;	 /* taken when the media stops */
-	const char *app;	 /* "echo", ... */
+	struct rtp_stats st; /* taken when the media stops */
+	const char *app;     /* "echo", ... */
 	char recording[256];
 	char id[37];
 	char callid[128];
@@ -134,16 +134,14 @@ static json_t *dtmf_events_json(const struct rtp_stats *st)
 
 static json_t *stats_json(const struct rtp_stats *st)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:I, s:o}",
-			 "rx_packets", (json_int_t)st->rx_packets, "rx_bytes",
-			 (json_int_t)st->rx_bytes, "tx_packets",
-			 (json_int_t)st->tx_packets, "tx_bytes",
-			 (json_int_t)st->tx_bytes, "rx_dropped",
-			 (json_int_t)st->rx_dropped, "lost", (int)st->lost,
-			 "jitter_ms", st->jitter_ms, "rtcp_rx",
-			 (json_int_t)st->rtcp_rx, "rtcp_tx",
-			 (json_int_t)st->rtcp_tx, "dtmf_events",
-			 dtmf_events_json(st));
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:I, s:o}", "rx_packets",
+	    (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
+	    "tx_packets", (json_int_t)st->tx_packets, "tx_bytes",
+	    (json_int_t)st->tx_bytes, "rx_dropped", (json_int_t)st->rx_dropped,
+	    "lost", (int)st->lost, "jitter_ms", st->jitter_ms, "rtcp_rx",
+	    (json_int_t)st->rtcp_rx, "rtcp_tx", (json_int_t)st->rtcp_tx,
+	    "dtmf_events", dtmf_events_json(st));
 }
 
 /* the calls table row (store/callrec.h) */
@@ -152,20 +150,19 @@ static json_t *call_row(const struct call *c)
 	json_t *row = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, "
 	    "s:o, s:o, s:I, s:o, s:b, s:o, s:s, s:o, s:s, s:o}",
-	    "id", c->id, "org_id", c->org_id, "number", c->number,
-	    "direction", "inbound", "from_uri", c->from, "to_uri", c->to,
-	    "sip_call_id", c->callid, "transport", c->transport, "status",
-	    c->status, "sip_code", (int)c->code, "reason",
-	    c->reason[0] ? json_string(c->reason) : json_null(),
-	    "started_at", ts_json(c->started_ms), "answered_at",
-	    ts_json(c->answered_ms), "ended_at", ts_json(c->ended_ms),
-	    "duration_ms",
+	    "id", c->id, "org_id", c->org_id, "number", c->number, "direction",
+	    "inbound", "from_uri", c->from, "to_uri", c->to, "sip_call_id",
+	    c->callid, "transport", c->transport, "status", c->status,
+	    "sip_code", (int)c->code, "reason",
+	    c->reason[0] ? json_string(c->reason) : json_null(), "started_at",
+	    ts_json(c->started_ms), "answered_at", ts_json(c->answered_ms),
+	    "ended_at", ts_json(c->ended_ms), "duration_ms",
 	    (json_int_t)(c->answered_ms ? c->ended_ms - c->answered_ms : 0),
 	    "codec", c->nego.codec ? json_string(c->nego.codec) : json_null(),
 	    "srtp", c->nego.srtp, "stats", stats_json(&c->st), "dtmf",
 	    c->st.dtmf, "trace",
-	    c->trace ? sip_trace_json(c->trace) : json_array(), "app",
-	    c->app, "recording",
+	    c->trace ? sip_trace_json(c->trace) : json_array(), "app", c->app,
+	    "recording",
 	    c->recording[0] ? json_string(c->recording) : json_null());
 
 	return row;
@@ -333,13 +330,11 @@ static void on_answer(void *arg)
 	c->answered_ms = now_ms();
 	if (c->cs->opts.max_call_duration)
 		tmr_start(&c->limit_tmr,
-			  c->cs->opts.max_call_duration * 1000ULL, on_limit,
-			  c);
+			  c->cs->opts.max_call_duration * 1000ULL, on_limit, c);
 }
 
 /* negotiation options for this number and transport */
-static void nego_opts(struct sdp_nego_opts *o, const json_t *row,
-		      bool tls)
+static void nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls)
 {
 	const json_t *codecs =
 	    json_object_get(json_object_get(row, "codec_config"), "codecs");
@@ -373,8 +368,7 @@ static struct mbuf *body_of(const struct sip_msg *msg)
 }
 
 /* re-INVITE with an offer: answer again with the same port */
-static int on_offer(struct mbuf **descp, const struct sip_msg *msg,
-		    void *arg)
+static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
 	struct call *c = arg;
 	const json_t *row = sipmap_row(c->cs->map, c->number, SIPCONF_INBOUND);
@@ -398,12 +392,12 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg,
 		return err;
 	session_refreshed(c);
 	if (held != c->nego.held)
-		log_info("call", c->id, "%s", c->nego.held ? "on hold" : "resumed");
+		log_info("call", c->id, "%s",
+			 c->nego.held ? "on hold" : "resumed");
 	rtp_session_hold(c->rtp, c->nego.held);
-	return rtp_session_start(c->rtp, &c->nego.remote,
-				 c->nego.srtp ? &c->nego.ours : NULL,
-				 c->nego.srtp ? &c->nego.theirs : NULL,
-				 c->nego.dtmf_pt);
+	return rtp_session_start(
+	    c->rtp, &c->nego.remote, c->nego.srtp ? &c->nego.ours : NULL,
+	    c->nego.srtp ? &c->nego.theirs : NULL, c->nego.dtmf_pt);
 }
 
 static int on_sdp_answer(const struct sip_msg *msg, void *arg)
@@ -447,9 +441,8 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
 	}
 }
 
-static void reject(struct calls *cs, const struct sip_msg *msg,
-		   uint16_t scode, const char *reason, const char *hdrs,
-		   const char *callid)
+static void reject(struct calls *cs, const struct sip_msg *msg, uint16_t scode,
+		   const char *reason, const char *hdrs, const char *callid)
 {
 	if (sip_treplyf(NULL, NULL, cs->sip, msg, false, scode, reason,
 			"%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : ""))
@@ -476,8 +469,8 @@ static const char *app_of(const json_t *row)
 /* options.allowed_cidrs: absent or empty lets every source in */
 static bool source_allowed(const json_t *row, const struct sa *src)
 {
-	const json_t *list = json_object_get(
-	    json_object_get(row, "options"), "allowed_cidrs");
+	const json_t *list =
+	    json_object_get(json_object_get(row, "options"), "allowed_cidrs");
 	const json_t *e;
 	struct cidr c;
 	size_t i;
@@ -653,8 +646,7 @@ static void on_invite(const struct sip_msg *msg, void *arg)
 	o.laddr = &laddr;
 	o.lport = rtp_session_port(c->rtp);
 	offer = body_of(msg);
-	err = offer ? sdp_nego_answer(&c->nego, &c->answer, offer, &o)
-		    : ENOMEM;
+	err = offer ? sdp_nego_answer(&c->nego, &c->answer, offer, &o) : ENOMEM;
 	mem_deref(offer);
 	if (err == EPROTO) {
 		snprintf(warn, sizeof(warn), "Warning: 399 trunkd \"%s\"\r\n",

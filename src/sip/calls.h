@@ -28,7 +28,7 @@ struct sip_tracer;
 struct rtp_ports;
 
 struct calls_opts {
-	const char *public_ip;	    /* advertised in SDP; "" = the local one */
+	const char *public_ip; /* advertised in SDP; "" = the local one */
 	unsigned max_calls;
 	unsigned max_call_duration; /* seconds */
 	unsigned answer_delay_ms;

@@ -22,12 +22,12 @@
 #define SIP_SOFTWARE  "trunkd/" TRUNKD_VERSION
 
 struct sip_server {
-	struct sip *sip;       /* owned */
-	struct sip_lsnr *lsnr; /* owned */
-	struct dnsc *dnsc;     /* owned, may be NULL */
-	struct tls *tls;       /* ref */
-	struct rtp_ports *ports; /* owned */
-	struct calls *calls;	 /* owned */
+	struct sip *sip;	   /* owned */
+	struct sip_lsnr *lsnr;	   /* owned */
+	struct dnsc *dnsc;	   /* owned, may be NULL */
+	struct tls *tls;	   /* ref */
+	struct rtp_ports *ports;   /* owned */
+	struct calls *calls;	   /* owned */
 	struct sip_tracer *tracer; /* owned */
 	bool draining;
 };

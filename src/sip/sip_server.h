@@ -25,8 +25,8 @@ struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
 	const char *tcp_listen;
 	const char *tls_listen;
-	struct tls *tls; /* borrowed; required when tls_listen set */
-	struct sipmap *map;   /* borrowed (calls take a ref) */
+	struct tls *tls;	 /* borrowed; required when tls_listen set */
+	struct sipmap *map;	 /* borrowed (calls take a ref) */
 	struct callrec *callrec; /* borrowed (calls take a ref) */
 	unsigned rtp_port_min, rtp_port_max;
 	struct calls_opts calls;

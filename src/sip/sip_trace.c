@@ -237,8 +237,8 @@ json_t *sip_trace_json(const struct sip_trace *t)
 		    a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "time_us",
 				 (json_int_t)m->time_us, "direction",
 				 m->tx ? "out" : "in", "transport",
-				 sip_transp_name(m->tp), "src", src, "dst",
-				 dst, "text", text_json(m)));
+				 sip_transp_name(m->tp), "src", src, "dst", dst,
+				 "text", text_json(m)));
 	}
 	return a;
 }

@@ -73,9 +73,10 @@ static void on_written(int err, const PGresult *res, void *arg)
 		drop_done(cr, n);
 		flush(cr);
 	} else if (err == EPROTO && n > 1) {
-		log_warn("callrec", NULL, "a batch of %u records was refused "
-			 "(%s); writing them one by one", n,
-			 PQresultErrorMessage(res));
+		log_warn("callrec", NULL,
+			 "a batch of %u records was refused "
+			 "(%s); writing them one by one",
+			 n, PQresultErrorMessage(res));
 		cr->singly = n;
 		flush(cr);
 	} else if (err == EPROTO) {
@@ -154,8 +155,10 @@ void callrec_submit(struct callrec *cr, json_t *row)
 		for (unsigned i = 0; i < cr->inflight && oldest; i++)
 			oldest = oldest->next;
 		if (oldest) {
-			log_warn("callrec", NULL, "queue full (%u): oldest "
-				 "call record dropped", cr->queue_max);
+			log_warn("callrec", NULL,
+				 "queue full (%u): oldest "
+				 "call record dropped",
+				 cr->queue_max);
 			mem_deref(oldest->data);
 			cr->st.dropped++;
 		}

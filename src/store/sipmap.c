@@ -38,9 +38,9 @@ struct siptrunk {
 };
 
 struct sipmap {
-	struct store *st;      /* ref */
-	struct hash *numbers;  /* owned: number -> struct sipnum */
-	struct hash *trunks;   /* owned: id -> struct siptrunk */
+	struct store *st;	    /* ref */
+	struct hash *numbers;	    /* owned: number -> struct sipnum */
+	struct hash *trunks;	    /* owned: id -> struct siptrunk */
 	struct hash *by_inbound_id; /* owned: inbound_id -> struct sipnum */
 	struct tmr reload_tmr;
 	json_t *pending[2]; /* owned: key -> rev announced, numbers/trunks */
@@ -102,8 +102,8 @@ static struct sipnum *num_find(const struct sipmap *map, const char *number)
 
 static struct siptrunk *trunk_find(const struct sipmap *map, const char *id)
 {
-	return list_ledata(
-	    hash_lookup(map->trunks, hash_joaat_str(id), trunk_cmp, (void *)id));
+	return list_ledata(hash_lookup(map->trunks, hash_joaat_str(id),
+				       trunk_cmp, (void *)id));
 }
 
 static int64_t json_rev(const json_t *state)
@@ -113,7 +113,8 @@ static int64_t json_rev(const json_t *state)
 
 void sipmap_apply_number(struct sipmap *map, const json_t *state)
 {
-	const char *number = json_string_value(json_object_get(state, "number"));
+	const char *number =
+	    json_string_value(json_object_get(state, "number"));
 	const json_t *rows = json_object_get(state, "rows");
 	int64_t rev = json_rev(state);
 	struct sipnum *n;
@@ -213,8 +214,10 @@ static json_t *cell_json(const PGresult *res, int row)
 static void load_done(struct sipmap *map, int err, const char *what)
 {
 	if (err) {
-		log_warn("sipmap", NULL, "loading %s failed; will retry on "
-					 "reconnect", what);
+		log_warn("sipmap", NULL,
+			 "loading %s failed; will retry on "
+			 "reconnect",
+			 what);
 	}
 	if (--map->loads_running == 0 && !err && !map->ready) {
 		map->ready = true;
@@ -272,9 +275,9 @@ static void on_trunks_loaded(int err, const PGresult *res, void *arg)
 	json_array_foreach(json_object_get(all, "trunks"), i, t)
 	{
 		sipmap_apply_trunk(map, t);
-		json_object_set_new(seen, json_string_value(json_object_get(
-					      t, "id")) ?: "",
-				    json_true());
+		json_object_set_new(
+		    seen, json_string_value(json_object_get(t, "id")) ?: "",
+		    json_true());
 	}
 	if (!err) {
 		s.upto = json_integer_value(json_object_get(all, "upto"));
@@ -308,8 +311,7 @@ static void load_all(struct sipmap *map)
 		mem_deref(map);
 }
 
-static void on_reloaded(int err, const PGresult *res, void *arg,
-			bool trunks)
+static void on_reloaded(int err, const PGresult *res, void *arg, bool trunks)
 {
 	struct sipmap *map = arg;
 
@@ -335,8 +337,7 @@ static void on_trunks_reloaded(int err, const PGresult *res, void *arg)
 	on_reloaded(err, res, arg, true);
 }
 
-static int64_t held_rev(const struct sipmap *map, bool trunks,
-			const char *key)
+static int64_t held_rev(const struct sipmap *map, bool trunks, const char *key)
 {
 	if (trunks) {
 		const struct siptrunk *t = trunk_find(map, key);
@@ -375,7 +376,8 @@ static void reload_pending(void *arg)
 		if (store_query(map->st, sql[k], 1, (const char *const[]){text},
 				k ? on_trunks_reloaded : on_numbers_reloaded,
 				mem_ref(map)))
-			mem_deref(map); /* the pool is down: reconnect reloads */
+			mem_deref(
+			    map); /* the pool is down: reconnect reloads */
 		free(text);
 	}
 }
@@ -463,9 +465,9 @@ static bool inbound_id_cmp(struct le *le, void *arg)
 const char *sipmap_number_by_inbound_id(const struct sipmap *map,
 					int64_t inbound_id)
 {
-	struct sipnum *n = list_ledata(hash_lookup(map->by_inbound_id,
-						   (uint32_t)inbound_id,
-						   inbound_id_cmp, &inbound_id));
+	struct sipnum *n =
+	    list_ledata(hash_lookup(map->by_inbound_id, (uint32_t)inbound_id,
+				    inbound_id_cmp, &inbound_id));
 
 	return n ? n->number : NULL;
 }

@@ -29,8 +29,8 @@ struct sipmap;
 struct store;
 
 struct sipmap_stats {
-	size_t numbers;	  /* numbers with at least one direction */
-	size_t trunks;	  /* live trunks */
+	size_t numbers;		    /* numbers with at least one direction */
+	size_t trunks;		    /* live trunks */
 	unsigned long long reloads; /* single-key reloads after NOTIFY */
 	unsigned long long loads;   /* full loads */
 };

@@ -71,8 +71,7 @@ static int stats(const char *path)
 }
 
 /* share of a block's power at freq (Goertzel) */
-static double tone_ratio(const int16_t *s, size_t n, double freq,
-			 unsigned rate)
+static double tone_ratio(const int16_t *s, size_t n, double freq, unsigned rate)
 {
 	double k = 2 * cos(2 * M_PI * freq / rate), s1 = 0, s2 = 0, total = 0;
 

@@ -23,16 +23,19 @@ static void sdes_lines(void **state)
 	assert_int_equal(sdes_parse(&c, key_line), 0);
 	assert_int_equal(c.tag, 1);
 	assert_int_equal(c.suite, SDES_AES_CM_128_HMAC_SHA1_80);
-	assert_int_equal(sdes_parse(&c, "2 AES_CM_128_HMAC_SHA1_32 inline:"
-					"WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"),
+	assert_int_equal(sdes_parse(&c,
+				    "2 AES_CM_128_HMAC_SHA1_32 inline:"
+				    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"),
 			 0);
 	assert_int_equal(c.suite, SDES_AES_CM_128_HMAC_SHA1_32);
-	assert_int_equal(sdes_parse(&c, "1 AEAD_AES_256_GCM inline:"
-					"WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"),
+	assert_int_equal(sdes_parse(&c,
+				    "1 AEAD_AES_256_GCM inline:"
+				    "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"),
 			 ENOTSUP);
 	assert_int_equal(
-	    sdes_parse(&c, "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCk"
-			   "gewkyMjA7fQp9CnVubGVz|2^20|1:4"),
+	    sdes_parse(&c,
+		       "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCk"
+		       "gewkyMjA7fQp9CnVubGVz|2^20|1:4"),
 	    ENOTSUP);
 	assert_int_equal(sdes_parse(&c, "1 AES_CM_128_HMAC_SHA1_80 inline:abc"),
 			 EINVAL);
@@ -52,9 +55,8 @@ static void srtp_round_trip(void **state)
 {
 	struct sdes_crypto ka, kb;
 	struct srtp_pair a, b;
-	uint8_t pkt[12 + 160 + SDES_TAG_MAX] = {0x80, 0x00, 0x00, 0x01,
-						0,    0,    0,	  160,
-						0x12, 0x34, 0x56, 0x78};
+	uint8_t pkt[12 + 160 + SDES_TAG_MAX] = {
+	    0x80, 0x00, 0x00, 0x01, 0, 0, 0, 160, 0x12, 0x34, 0x56, 0x78};
 	uint8_t orig[12 + 160];
 	size_t len = 12 + 160;
 
@@ -114,8 +116,9 @@ static void sdp_matrix(void **state)
 
 	(void)state;
 	/* plain offer, both codecs: our order wins (PCMU first by default) */
-	assert_int_equal(answer(&n, "m=audio 4000 RTP/AVP 8 0 101\r\n"
-				    "a=rtpmap:101 telephone-event/8000\r\n",
+	assert_int_equal(answer(&n,
+				"m=audio 4000 RTP/AVP 8 0 101\r\n"
+				"a=rtpmap:101 telephone-event/8000\r\n",
 				false, NULL, NULL, a, sizeof(a)),
 			 0);
 	assert_string_equal(n.codec, "PCMU");
@@ -152,7 +155,8 @@ static void sdp_matrix(void **state)
 	assert_true(n.srtp);
 	assert_int_equal(n.ours.tag, 2);
 	assert_non_null(strstr(a, "m=audio 30000 RTP/SAVP 0"));
-	assert_non_null(strstr(a, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
+	assert_non_null(
+	    strstr(a, "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
 	/* SAVP without crypto, and with only unknown suites */
 	assert_int_equal(answer(&n, "m=audio 4000 RTP/SAVP 0\r\n", true, NULL,
 				NULL, a, sizeof(a)),
@@ -166,9 +170,9 @@ static void sdp_matrix(void **state)
 			 EPROTO);
 	assert_non_null(strstr(n.refusal, "suite"));
 	/* garbage */
-	assert_int_equal(answer(&n, "not sdp at all", false, NULL, NULL, a,
-				sizeof(a)),
-			 EPROTO);
+	assert_int_equal(
+	    answer(&n, "not sdp at all", false, NULL, NULL, a, sizeof(a)),
+	    EPROTO);
 }
 
 int main(void)
