@@ -138,6 +138,17 @@ api() {
 # tests stop PostgreSQL on purpose)
 q() { psql "$DATABASE_URL" -qAtc "$1" 2>/dev/null; }
 
+# q_until SQL: poll (5 s at most) until SQL returns a row; prints it
+q_until() {
+	local r
+	for _ in $(seq 1 50); do
+		r=$(q "$1")
+		[ -n "$r" ] && { echo "$r"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
 # sippr [args...]: one bounded sipp run against trunkd's UDP listener; the
 # scenarios are in $SC
 SC="$TRUNKD_SRC/tests/integration/sipp"

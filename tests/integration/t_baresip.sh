@@ -39,7 +39,7 @@ log "heard at 1000 Hz: $tone; at 1700 Hz: $other"
 expect_match "the 1 kHz tone comes back through SRTP (>= 3 s of it)" 'tone_blocks=([3-9][0-9]|[1-9][0-9][0-9])\b' "$tone"
 expect_match "and nothing at 1700 Hz: the measure can fail" 'tone_blocks=0\b' "$other"
 
-for _ in $(seq 1 50); do [ -n "$(q "SELECT 1 FROM calls")" ] && break; sleep 0.1; done
+q_until "SELECT 1 FROM calls" >/dev/null
 expect_eq "the call record: completed, TLS, SRTP, PCMU, digits 159#" 'completed|TLS|t|PCMU|159#' \
 	"$(q "SELECT status, transport, srtp, codec, dtmf FROM calls")"
 expect_eq "media both ways, no SRTP failures to speak of" 't|t|t' \

@@ -22,13 +22,7 @@ expect_match "a prompt path is refused" '^400 .*prompt' "$(attach +14150000025 '
 expect_match "an unknown app is refused" '^400 .*app' "$(attach +14150000025 '{"app": "fax"}')"
 
 cd "$T_DIR" || exit 1
-record_of() {
-	for _ in $(seq 1 50); do
-		r=$(q "SELECT $2 FROM calls WHERE number = '$1'")
-		[ -n "$r" ] && { echo "$r"; return; }
-		sleep 0.1
-	done
-}
+record_of() { q_until "SELECT $2 FROM calls WHERE number = '$1'"; }
 
 check "play: the call completes" sippr -sf "$SC/uac_app.xml" -s 14150000021 -m 1
 expect_eq "play: trunkd hung up after the 1 s prompt, ~50 frames sent" "completed|prompt played|t|t" \

@@ -12,13 +12,7 @@ trunkd_start --min-se 3 --media-timeout 2
 A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${A[@]}" -H "Content-Type: application/json" -d '{"phone_numbers": ["+14150000041"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
 cd "$T_DIR" || exit 1
-reason_of() {
-	for _ in $(seq 1 50); do
-		r=$(q "SELECT reason FROM calls WHERE sip_call_id LIKE '$1%'")
-		[ -n "$r" ] && { echo "$r"; return; }
-		sleep 0.1
-	done
-}
+reason_of() { q_until "SELECT reason FROM calls WHERE sip_call_id LIKE '$1%'"; }
 
 # 422: a raw INVITE over UDP with Session-Expires under Min-SE
 printf 'INVITE sip:+14150000041@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKse422;rport\r\nFrom: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:+14150000041@127.0.0.1>\r\nCall-ID: se422@t\r\nCSeq: 1 INVITE\r\nContact: <sip:x@127.0.0.1:9>\r\nSupported: timer\r\nSession-Expires: 2\r\nContent-Length: 0\r\n\r\n' >"$T_DIR/inv422"
