@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include "core/log.h"
+#include "core/walltime.h"
 
 static enum log_level min_level = LOG_INFO;
 
@@ -45,8 +45,6 @@ void log_write(enum log_level level, const char *module, const char *id,
 	       const char *fmt, ...)
 {
 	char line[2048];
-	struct timespec ts;
-	struct tm tm;
 	size_t n;
 	int r;
 	va_list ap;
@@ -54,12 +52,10 @@ void log_write(enum log_level level, const char *module, const char *id,
 	if (level < min_level)
 		return;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %-5s %-6s %s%s%s",
-		     ts.tv_nsec / 1000000, log_level_name(level), module,
-		     id ? "[" : "", id ? id : "", id ? "] " : "");
+	n = walltime_iso(line, walltime_us(), 3);
+	r = snprintf(line + n, sizeof(line) - n, " %-5s %-6s %s%s%s",
+		     log_level_name(level), module, id ? "[" : "", id ? id : "",
+		     id ? "] " : "");
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n ? (size_t)r : 0;
 

@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "http/api_int.h"
 #include <re_fmt.h>
 #include <re_mbuf.h>
 #include <re_sa.h>
 #include "core/pcap.h"
 #include "core/sipconf.h"
+#include "core/walltime.h"
 #include "store/store.h"
 
 #define LIST_COLUMNS                                                           \
@@ -186,14 +186,9 @@ static json_t *ladder_message(const json_t *m, size_t seq)
 	const char *p = text ? text : "", *eol;
 	json_t *headers = json_array(), *o;
 	json_int_t us = json_integer_value(json_object_get(m, "time_us"));
-	char first[512] = "", when[40];
-	time_t sec = (time_t)(us / 1000000);
-	struct tm tm;
+	char first[512] = "", when[WALLTIME_ISO_LEN];
 
-	gmtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + strlen(when), sizeof(when) - strlen(when), ".%06dZ",
-		 (int)(us % 1000000));
+	walltime_iso(when, (uint64_t)us, 6);
 	for (bool first_line = true; *p; p = eol + 1, first_line = false) {
 		size_t len;
 		const char *colon;

@@ -3,8 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -21,6 +19,7 @@
 #include "core/cidr.h"
 #include "core/log.h"
 #include "core/sipconf.h"
+#include "core/walltime.h"
 #include "media/call_app.h"
 #include "media/rtp_session.h"
 #include "media/sdp_nego.h"
@@ -73,14 +72,6 @@ struct call {
 	char reason[64];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 static void uuid4(char out[37])
 {
 	uint8_t b[16];
@@ -95,25 +86,13 @@ static void uuid4(char out[37])
 		    b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
-/* "2026-11-24T10:00:00.123Z" */
-static void iso_ms(char out[32], uint64_t ms)
-{
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	char base[24];
-
-	gmtime_r(&sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03uZ", base, (unsigned)(ms % 1000));
-}
-
 static json_t *ts_json(uint64_t ms)
 {
-	char iso[32];
+	char iso[WALLTIME_ISO_LEN];
 
 	if (!ms)
 		return json_null();
-	iso_ms(iso, ms);
+	walltime_iso(iso, ms * 1000, 3);
 	return json_string(iso);
 }
 
@@ -208,7 +187,7 @@ static void call_end(struct call *c, const char *status, const char *reason)
 	c->status = status;
 	if (reason)
 		snprintf(c->reason, sizeof(c->reason), "%s", reason);
-	c->ended_ms = now_ms();
+	c->ended_ms = walltime_us() / 1000;
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->session_tmr);
@@ -327,7 +306,7 @@ static void on_answer(void *arg)
 	}
 	c->code = 200;
 	c->status = "in_progress";
-	c->answered_ms = now_ms();
+	c->answered_ms = walltime_us() / 1000;
 	if (c->cs->opts.max_call_duration)
 		tmr_start(&c->limit_tmr,
 			  c->cs->opts.max_call_duration * 1000ULL, on_limit, c);
@@ -562,7 +541,7 @@ static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
 	pl_strcpy(&msg->from.auri, c->from, sizeof(c->from));
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
 	c->transport = sip_transp_name(msg->tp);
-	c->started_ms = now_ms();
+	c->started_ms = walltime_us() / 1000;
 	c->app = app_of(row);
 	if (sip_trace_follow(&c->trace, cs->tracer, &msg->callid))
 		c->trace = NULL; /* the call goes on without its trace */

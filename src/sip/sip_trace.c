@@ -1,7 +1,6 @@
 /** @file sip_trace.c  Per-call SIP message capture (see sip_trace.h) */
 #include <errno.h>
 #include <string.h>
-#include <sys/time.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -13,6 +12,7 @@
 #include <re_msg.h>
 #include <re_sip.h>
 #include <jansson.h>
+#include "core/walltime.h"
 #include "sip/sip_trace.h"
 
 #define RING_SIZE 16
@@ -40,14 +40,6 @@ struct sip_trace {
 	struct list msgs; /* struct trace_msg, owned */
 	unsigned cut;	  /* messages not kept: over the count */
 };
-
-static uint64_t now_us(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
-}
 
 static bool line_is(const struct pl *line, const char *name, size_t n,
 		    struct pl *value)
@@ -155,7 +147,7 @@ void sip_tracer_msg(struct sip_tracer *tr, bool tx, int tp,
 	m = mem_zalloc(sizeof(*m) + keep + 1, NULL);
 	if (!m)
 		return;
-	m->time_us = now_us();
+	m->time_us = walltime_us();
 	m->tx = tx;
 	m->tp = (enum sip_transp)tp;
 	sa_cpy(&m->src, src);
