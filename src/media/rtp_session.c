@@ -1,7 +1,6 @@
 /** @file rtp_session.c  Per-call RTP/RTCP with SRTP and echo (see .h) */
 #include <errno.h>
 #include <string.h>
-#include <sys/time.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -11,6 +10,7 @@
 #include <re_sys.h>
 #include <re_tmr.h>
 #include <re_udp.h>
+#include "core/walltime.h"
 #include "media/dtmf.h"
 #include "media/rtp_ports.h"
 #include "media/rtp_session.h"
@@ -235,11 +235,10 @@ drop:
 /* NTP time now: seconds since 1900 << 32 | fraction */
 static uint64_t ntp_now(void)
 {
-	struct timeval tv;
+	uint64_t us = walltime_us();
 
-	gettimeofday(&tv, NULL);
-	return ((uint64_t)tv.tv_sec + 2208988800u) << 32 |
-	       (((uint64_t)tv.tv_usec << 32) / 1000000u);
+	return (us / 1000000 + 2208988800u) << 32 |
+	       (((us % 1000000) << 32) / 1000000u);
 }
 
 /* the report blocks of one SR/RR: the one about our stream gives the RTT */
