@@ -162,6 +162,8 @@ static int app_start(struct app *app)
 		    .recordings_dir = cfg->recordings_dir,
 		    .media_timeout = cfg->media_timeout,
 		    .min_se = cfg->min_se,
+		    .server_secret = cfg->server_secret,
+		    .ring_timeout = cfg->ring_timeout,
 		},
 	};
 	int err;
@@ -187,7 +189,8 @@ static int app_start(struct app *app)
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)
 		return err;
-	err = api_alloc(&app->api, &app->loop, cfg, app->store, app->map);
+	err = api_alloc(&app->api, &app->loop, cfg, app->store, app->map,
+			sip_server_callset(app->sip));
 	if (err)
 		return err;
 	return loop_signals_start(&app->loop, on_stop, app);

@@ -81,8 +81,9 @@ static bool endpoint_parse(json_t *out, const json_t *ep, size_t idx,
 
 json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 {
-	static const char *const keys[] = {"enabled", "endpoints", "triggers",
-					   "failback", NULL};
+	static const char *const keys[] = {"enabled",	      "endpoints",
+					   "triggers",	      "failback",
+					   "timeout_seconds", NULL};
 	static const char *const triggers[] = {"unreachable", "auth_failure",
 					       "timeout", NULL};
 	static const char *const failbacks[] = {"auto", "manual", NULL};
@@ -91,13 +92,15 @@ json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 	const json_t *trig = json_object_get(obj, "triggers");
 	json_t *out = json_array();
 	bool enabled = false, has_enabled;
+	long long timeout = 8;
 	size_t i;
 	json_t *e;
 
 	if (!jsonv_object(v, obj, p, keys) ||
 	    !jsonv_bool(v, obj, p, "enabled", &enabled, &has_enabled) ||
 	    !jsonv_string(v, obj, p, "failback", false, &failback) ||
-	    !jsonv_enum(v, p, "failback", failback, failbacks))
+	    !jsonv_enum(v, p, "failback", failback, failbacks) ||
+	    !jsonv_int(v, obj, p, "timeout_seconds", 1, 30, &timeout, NULL))
 		goto fail;
 	if (eps && !json_is_null(eps)) {
 		if (!json_is_array(eps)) {
@@ -128,13 +131,14 @@ json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 			   p);
 		goto fail;
 	}
-	return json_pack("{s:b, s:o, s:o, s:s}", "enabled",
+	return json_pack("{s:b, s:o, s:o, s:s, s:I}", "enabled",
 			 has_enabled ? enabled : json_array_size(out) > 0,
 			 "endpoints", out, "triggers",
 			 trig && !json_is_null(trig)
 			     ? json_deep_copy(trig)
 			     : json_pack("[s,s]", "unreachable", "timeout"),
-			 "failback", failback);
+			 "failback", failback, "timeout_seconds",
+			 (json_int_t)timeout);
 fail:
 	json_decref(out);
 	return NULL;

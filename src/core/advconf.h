@@ -17,6 +17,8 @@
 
 #define ADVCONF_MAX_ENDPOINTS 9
 
+/* {enabled, endpoints by priority, triggers, failback, timeout_seconds (1-30,
+ * default 8: an attempt without a provisional answer by then has timed out)} */
 json_t *advconf_failover(const json_t *obj, struct jsonv *v);
 json_t *advconf_codecs(const json_t *obj, struct jsonv *v);
 json_t *advconf_alerts(const json_t *obj, struct jsonv *v);

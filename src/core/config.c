@@ -78,6 +78,8 @@ static const struct opt opts[] = {
      "14400", "seconds after which trunkd hangs a call up"},
     {"answer-delay-ms", "TRUNKD_ANSWER_DELAY_MS", UINT(answer_delay_ms), "0",
      "milliseconds of 180 Ringing before the 200 OK"},
+    {"ring-timeout", "TRUNKD_RING_TIMEOUT", UINT(ring_timeout), "60",
+     "seconds an outbound call may ring before trunkd cancels it"},
     {"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),
      "10", "seconds to drain calls and requests on SIGTERM"},
     {"media-timeout", "TRUNKD_MEDIA_TIMEOUT", UINT(media_timeout), "60",

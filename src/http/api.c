@@ -175,6 +175,10 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/calls/:id", api_sip_call_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace", api_sip_call_trace_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace.pcap", api_sip_call_pcap_h, ROUTE_AUTH},
+    {"POST", "/v1/calls", api_call_create_h, ROUTE_AUTH},
+    {"GET", "/v1/calls/:id", api_call_get_h, ROUTE_AUTH},
+    {"POST", "/v1/calls/:id/hangup", api_call_hangup_h, ROUTE_AUTH},
+    {"POST", "/v1/calls/:id/dtmf", api_call_dtmf_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)
@@ -190,7 +194,7 @@ static void api_destructor(void *arg)
 }
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store, struct sipmap *map)
+	      struct store *store, struct sipmap *map, struct calls *calls)
 {
 	struct http_limits lim = {
 	    .max_header = cfg->http_max_header,
@@ -208,6 +212,7 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	api->cfg = cfg;
 	api->store = mem_ref(store);
 	api->map = mem_ref(map);
+	api->calls = calls;
 	err = api_auth_init(api);
 	if (err)
 		goto out;

@@ -29,7 +29,7 @@
 	"'answered_at', sip_ts(c.answered_at), "                               \
 	"'ended_at', sip_ts(c.ended_at), 'duration_ms', c.duration_ms, "       \
 	"'codec', c.codec, 'srtp', c.srtp, 'transport', c.transport, "         \
-	"'app', c.app"
+	"'app', c.app, 'variables', c.variables, 'attempts', c.attempts"
 
 enum call_view { VIEW_CALL, VIEW_TRACE, VIEW_PCAP };
 
@@ -126,8 +126,8 @@ void api_sip_calls_h(struct http_req *req, void *arg)
 {
 	static const char *const dirs[] = {"inbound", "outbound", NULL};
 	static const char *const statuses[] = {
-	    "ringing", "in_progress", "completed", "failed",
-	    "busy",    "no_answer",   "canceled",  NULL};
+	    "queued", "ringing",   "in_progress", "completed", "failed",
+	    "busy",   "no_answer", "canceled",	  NULL};
 	struct api *api = arg;
 	char number[SIPCONF_NUMBER_MAX + 1] = "", limit[8];
 	const char *dir, *status, *from, *to, *cursor, *num, *c;

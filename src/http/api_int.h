@@ -25,6 +25,7 @@ struct api {
 	const struct config *cfg;  /* borrowed */
 	struct store *store;	   /* ref */
 	struct sipmap *map;	   /* ref */
+	struct calls *calls;	   /* borrowed: outlives the api, or NULL */
 	struct http_server *http;  /* owned */
 	struct http_server *admin; /* owned: --metrics-listen, or NULL */
 	struct hash *keys;	   /* owned: key hash -> struct keyent */
@@ -65,6 +66,11 @@ void api_sip_calls_h(struct http_req *req, void *arg);
 void api_sip_call_h(struct http_req *req, void *arg);
 void api_sip_call_trace_h(struct http_req *req, void *arg);
 void api_sip_call_pcap_h(struct http_req *req, void *arg);
+/* outbound calls (api_dial.c) */
+void api_call_create_h(struct http_req *req, void *arg);
+void api_call_get_h(struct http_req *req, void *arg);
+void api_call_hangup_h(struct http_req *req, void *arg);
+void api_call_dtmf_h(struct http_req *req, void *arg);
 /* configuration-only answers (api_info.c) */
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);

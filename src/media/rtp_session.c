@@ -19,6 +19,10 @@
 #define RTCP_INTERVAL_MS 5000
 #define RTCP_SR		 200
 #define RTCP_RR		 201
+#define RTP_SAMPLES_20MS 160
+#define DTMF_TONE_TICKS	 5 /* 100 ms of tone per digit */
+#define DTMF_END_PACKETS 3 /* RFC 4733 2.5.1.4: the end packet, thrice */
+#define DTMF_GAP_TICKS	 3 /* 60 ms between digits */
 
 struct rtp_session {
 	struct rtp_ports *ports; /* ref */
@@ -47,6 +51,12 @@ struct rtp_session {
 	uint64_t lsr_at_ms;	 /* when it arrived */
 	uint64_t rr_rx, rr_lost; /* at our previous report */
 	struct tmr rtcp_tmr;
+	struct {
+		char queue[RTP_DTMF_QUEUE_MAX + 1]; /* digits still to send */
+		unsigned tick;	/* 20 ms steps into the current digit */
+		uint32_t ts;	/* its event timestamp */
+		struct tmr tmr; /* running while digits are queued */
+	} dtmf_tx;
 	bool echo, held;
 	uint64_t last_rx_ms;
 	rtp_recv_h *recvh;
@@ -60,6 +70,7 @@ static void destructor(void *arg)
 	struct rtp_session *rs = arg;
 
 	tmr_cancel(&rs->rtcp_tmr);
+	tmr_cancel(&rs->dtmf_tx.tmr);
 	rs->rtp = mem_deref(rs->rtp);
 	rs->rtcp = mem_deref(rs->rtcp);
 	if (rs->port)
@@ -366,6 +377,7 @@ int rtp_session_alloc(struct rtp_session **rsp, struct rtp_ports *ports,
 	rs->tx_ts = rand_u32();
 	rs->echo = true;
 	tmr_init(&rs->rtcp_tmr);
+	tmr_init(&rs->dtmf_tx.tmr);
 	rs->tx_seq = (uint16_t)rand_u32();
 	/* a port another program holds is skipped, not fatal */
 	while (tries-- && !rtp_ports_take(ports, &port)) {
@@ -445,8 +457,8 @@ void rtp_session_app(struct rtp_session *rs, bool echo, rtp_recv_h *recvh,
 	rs->app_arg = arg;
 }
 
-int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
-		     size_t len, uint32_t samples)
+static int send_rtp(struct rtp_session *rs, uint8_t pt, bool marker,
+		    uint32_t ts, const uint8_t *payload, size_t len)
 {
 	struct mbuf *mb;
 	uint8_t *p;
@@ -458,15 +470,87 @@ int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
 		return ENOMEM;
 	p = mb->buf;
 	p[0] = 0x80;
-	p[1] = pt & 0x7f;
+	p[1] = (uint8_t)((marker ? 0x80 : 0) | (pt & 0x7f));
 	wr16(p + 2, rs->tx_seq++);
-	wr32(p + 4, rs->tx_ts);
+	wr32(p + 4, ts);
 	wr32(p + 8, rs->ssrc);
 	memcpy(p + RTP_HDR_MIN, payload, len);
 	mb->end = RTP_HDR_MIN + len;
-	rs->tx_ts += samples;
 	send_packet(rs, rs->rtp, mb, &rs->remote, false);
 	mem_deref(mb);
+	return 0;
+}
+
+int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
+		     size_t len, uint32_t samples)
+{
+	int err = send_rtp(rs, pt, false, rs->tx_ts, payload, len);
+
+	if (!err)
+		rs->tx_ts += samples;
+	return err;
+}
+
+/*
+ * One 20 ms step of the digit at the head of the queue (RFC 4733 2.5):
+ * DTMF_TONE_TICKS packets with the duration so far (the first marked),
+ * then DTMF_END_PACKETS copies of the end packet, then DTMF_GAP_TICKS of
+ * silence before the next digit.  Our audio timestamps move past the event
+ * so that the next one never reuses a timestamp.
+ */
+static void on_dtmf_tick(void *arg)
+{
+	struct rtp_session *rs = arg;
+	struct dtmf_event ev = {.digit = rs->dtmf_tx.queue[0], .volume = 10};
+	unsigned tick = rs->dtmf_tx.tick++;
+	uint8_t payload[DTMF_PAYLOAD_LEN];
+
+	if (tick == 0)
+		rs->dtmf_tx.ts = rs->tx_ts;
+	if (tick < DTMF_TONE_TICKS + 1) {
+		ev.end = tick == DTMF_TONE_TICKS;
+		ev.duration =
+		    (uint16_t)((ev.end ? tick : tick + 1) * RTP_SAMPLES_20MS);
+		(void)dtmf_build(payload, &ev);
+		for (unsigned i = 0; i < (ev.end ? DTMF_END_PACKETS : 1u); i++)
+			(void)send_rtp(rs, rs->dtmf_pt, tick == 0,
+				       rs->dtmf_tx.ts, payload,
+				       sizeof(payload));
+	}
+	if (tick + 1 < DTMF_TONE_TICKS + 1 + DTMF_GAP_TICKS) {
+		tmr_start(&rs->dtmf_tx.tmr, 20, on_dtmf_tick, rs);
+		return;
+	}
+	if ((int32_t)(rs->tx_ts - rs->dtmf_tx.ts) <
+	    (int32_t)((tick + 1) * RTP_SAMPLES_20MS))
+		rs->tx_ts = rs->dtmf_tx.ts + (tick + 1) * RTP_SAMPLES_20MS;
+	memmove(rs->dtmf_tx.queue, rs->dtmf_tx.queue + 1,
+		strlen(rs->dtmf_tx.queue));
+	rs->dtmf_tx.tick = 0;
+	if (rs->dtmf_tx.queue[0])
+		tmr_start(&rs->dtmf_tx.tmr, 20, on_dtmf_tick, rs);
+}
+
+int rtp_session_send_digits(struct rtp_session *rs, const char *digits)
+{
+	size_t have = strlen(rs->dtmf_tx.queue), n = strlen(digits);
+	uint8_t payload[DTMF_PAYLOAD_LEN];
+	struct dtmf_event ev = {0};
+
+	if (!rs->started)
+		return ENOTCONN;
+	if (!rs->dtmf_pt)
+		return ENOTSUP;
+	for (size_t i = 0; i < n; i++) {
+		ev.digit = digits[i];
+		if (dtmf_build(payload, &ev))
+			return EINVAL;
+	}
+	if (have + n > RTP_DTMF_QUEUE_MAX)
+		return ENOSPC;
+	memcpy(rs->dtmf_tx.queue + have, digits, n + 1);
+	if (!have && n)
+		tmr_start(&rs->dtmf_tx.tmr, 0, on_dtmf_tick, rs);
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct rtp_ports;
 struct sa;
 
 #define RTP_DTMF_EVENTS_MAX 32
+#define RTP_DTMF_QUEUE_MAX  32 /* digits waiting to be sent */
 
 struct rtp_dtmf_record {
 	char digit;
@@ -74,5 +75,12 @@ uint64_t rtp_session_idle_ms(const struct rtp_session *rs);
 /* one frame of our own audio: timestamp advances by samples */
 int rtp_session_send(struct rtp_session *rs, uint8_t pt, const uint8_t *payload,
 		     size_t len, uint32_t samples);
+/*
+ * Queue RFC 4733 digits (0-9 * # A-D): each is sent as 100 ms of event
+ * packets and three end packets, 60 ms apart.  0, ENOTCONN before
+ * rtp_session_start(), ENOTSUP when the peer took no telephone-event,
+ * EINVAL for another character, ENOSPC when the queue would overflow.
+ */
+int rtp_session_send_digits(struct rtp_session *rs, const char *digits);
 
 #endif

@@ -73,6 +73,14 @@ int sdes_answer(struct sdes_crypto *ours, const struct sdes_crypto *theirs,
 	return 0;
 }
 
+int sdes_offer(struct sdes_crypto *ours, char line[SDES_LINE_MAX])
+{
+	const struct sdes_crypto want = {.tag = 1,
+					 .suite = SDES_AES_CM_128_HMAC_SHA1_80};
+
+	return sdes_answer(ours, &want, line);
+}
+
 int sdes_init(void)
 {
 	static bool done;

@@ -38,6 +38,8 @@ int sdes_parse(struct sdes_crypto *c, const char *value);
 /* Our answer to c: same tag and suite, a fresh random key; the line text */
 int sdes_answer(struct sdes_crypto *ours, const struct sdes_crypto *theirs,
 		char line[SDES_LINE_MAX]);
+/* Our offer: tag 1, AES_CM_128_HMAC_SHA1_80, a fresh random key */
+int sdes_offer(struct sdes_crypto *ours, char line[SDES_LINE_MAX]);
 const char *sdes_suite_name(enum sdes_suite s);
 
 struct srtp_pair {

@@ -1,6 +1,7 @@
-/** @file sdp_nego.c  Answering an audio offer (see sdp_nego.h) */
+/** @file sdp_nego.c  Audio offer/answer, both roles (see sdp_nego.h) */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <re_types.h>
 #include <re_fmt.h>
 #include <re_mem.h>
@@ -85,26 +86,47 @@ static bool pick_codec(struct sdp_nego *n, struct sdp_media *m,
 	return false;
 }
 
+/* our audio stream: the formats in preference order, ptime 20 */
+static int local_session(struct sdp_session **sessp, struct sdp_media **mp,
+			 const struct sdp_nego_opts *o, const char *proto)
+{
+	int err = sdp_session_alloc(sessp, o->laddr);
+
+	if (!err)
+		err = sdp_media_add(mp, *sessp, "audio", o->lport, proto);
+	if (!err)
+		err = add_formats(*mp, o);
+	if (!err)
+		err = sdp_media_set_lattr(*mp, true, "ptime", "20");
+	return err;
+}
+
+/* where to send, whether to send, and the DTMF payload type */
+static void take_remote(struct sdp_nego *n, const struct sdp_media *m)
+{
+	const struct sdp_format *te = sdp_media_rformat(m, "telephone-event");
+
+	n->dtmf_pt = te ? (uint8_t)te->pt : 0;
+	sa_cpy(&n->remote, sdp_media_raddr(m));
+	/* libre mirrors the peer: their sendonly is our recvonly */
+	n->held = sdp_media_rdir(m) == SDP_RECVONLY ||
+		  sdp_media_rdir(m) == SDP_INACTIVE ||
+		  !sa_isset(&n->remote, SA_ADDR);
+}
+
 int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 		    struct mbuf *offer, const struct sdp_nego_opts *o)
 {
 	struct sdp_session *sess = NULL;
 	struct sdp_media *m = NULL;
-	const struct sdp_format *te;
 	struct crypto_pick pick = {0};
 	char line[SDES_LINE_MAX];
 	int err;
 
 	memset(n, 0, sizeof(*n));
-	err = sdp_session_alloc(&sess, o->laddr);
-	if (!err)
-		err = sdp_media_add(&m, sess, "audio", o->lport, "RTP/AVP");
+	err = local_session(&sess, &m, o, "RTP/AVP");
 	if (!err)
 		err = sdp_media_set_alt_protos(m, 2, "RTP/AVP", "RTP/SAVP");
-	if (!err)
-		err = add_formats(m, o);
-	if (!err)
-		err = sdp_media_set_lattr(m, true, "ptime", "20");
 	if (err)
 		goto out;
 	offer->pos = 0;
@@ -146,15 +168,87 @@ int sdp_nego_answer(struct sdp_nego *n, struct mbuf **answerp,
 		if (err)
 			goto out;
 	}
-	te = sdp_media_rformat(m, "telephone-event");
-	n->dtmf_pt = te ? (uint8_t)te->pt : 0;
-	sa_cpy(&n->remote, sdp_media_raddr(m));
-	/* libre mirrors the offer: their sendonly is our recvonly */
-	n->held = sdp_media_rdir(m) == SDP_RECVONLY ||
-		  sdp_media_rdir(m) == SDP_INACTIVE ||
-		  !sa_isset(&n->remote, SA_ADDR);
+	take_remote(n, m);
 	err = sdp_encode(answerp, sess, false);
 out:
 	mem_deref(sess);
 	return err;
+}
+
+int sdp_nego_offer(struct sdp_nego *n, struct mbuf **offerp,
+		   const struct sdp_nego_opts *o, bool srtp)
+{
+	struct sdp_session *sess = NULL;
+	struct sdp_media *m = NULL;
+	char line[SDES_LINE_MAX];
+	int err;
+
+	sdp_nego_close(n);
+	memset(n, 0, sizeof(*n));
+	n->srtp = srtp;
+	err = local_session(&sess, &m, o, srtp ? "RTP/SAVP" : "RTP/AVP");
+	if (!err && srtp)
+		err = sdes_offer(&n->ours, line);
+	if (!err && srtp)
+		err = sdp_media_set_lattr(m, true, "crypto", "%s", line);
+	if (!err)
+		err = sdp_encode(offerp, sess, true);
+	if (err) {
+		mem_deref(sess);
+		return err;
+	}
+	n->offer = sess;
+	n->offer_media = m;
+	return 0;
+}
+
+int sdp_nego_answered(struct sdp_nego *n, struct mbuf *answer)
+{
+	struct sdp_media *m = n->offer_media;
+	struct crypto_pick pick = {0};
+	const struct sdp_format *f;
+
+	if (!n->offer)
+		return EINVAL;
+	answer->pos = 0;
+	if (sdp_decode(n->offer, answer, false)) {
+		n->refusal = "the SDP answer does not parse";
+		return EPROTO;
+	}
+	if (!sdp_media_rport(m)) {
+		n->refusal = "the answer refused the audio stream";
+		return EPROTO;
+	}
+	/* the answerer's first format; static types may come without rtpmap */
+	f = sdp_media_rformat(m, NULL);
+	n->codec = !f				  ? NULL
+		   : f->pt == 0			  ? "PCMU"
+		   : f->pt == 8			  ? "PCMA"
+		   : !f->name			  ? NULL
+		   : !strcasecmp(f->name, "PCMU") ? "PCMU"
+		   : !strcasecmp(f->name, "PCMA") ? "PCMA"
+						  : NULL;
+	if (!n->codec) {
+		n->refusal = "no common codec (PCMU, PCMA) in the answer";
+		return EPROTO;
+	}
+	n->pt = (uint8_t)f->pt;
+	if (n->srtp) {
+		sdp_media_rattr_apply(m, "crypto", on_crypto, &pick);
+		if (!pick.found || pick.c.tag != n->ours.tag ||
+		    pick.c.suite != n->ours.suite) {
+			n->refusal = "the answer has no matching a=crypto";
+			return EPROTO;
+		}
+		n->theirs = pick.c;
+	}
+	take_remote(n, m);
+	sdp_nego_close(n); /* negotiation done: libre's session goes */
+	return 0;
+}
+
+void sdp_nego_close(struct sdp_nego *n)
+{
+	n->offer = mem_deref(n->offer);
+	n->offer_media = NULL;
 }

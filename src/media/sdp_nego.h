@@ -8,7 +8,15 @@
  * lines are all unsupported is refused; no common codec is refused.  Refusals
  * carry the SIP answer: 488 Not Acceptable Here and a warning text.
  *
- * Ownership: the caller owns *answerp (a mem object).
+ * trunkd also offers (outbound calls): the same formats, RTP/SAVP with a
+ * fresh AES_CM_128_HMAC_SHA1_80 key when SRTP is wanted; the answer must
+ * pick PCMU or PCMA and, with SRTP, echo our crypto tag and suite.
+ *
+ * Ownership: the caller owns *answerp and *offerp (mem objects).  Between
+ * sdp_nego_offer() and a successful sdp_nego_answered() the nego holds
+ * libre's session; sdp_nego_close() frees it (safe to call at any time, and
+ * again).  sdp_nego_offer() needs a zeroed (or closed) nego; sdp_nego_answer()
+ * fills any nego that holds no offer.
  * Include libre's re_types.h and re_sa.h (or re.h) first: re_sa.h has no
  * include guard.
  */
@@ -20,6 +28,8 @@
 #include "media/sdes.h"
 
 struct mbuf;
+struct sdp_session;
+struct sdp_media;
 
 #define SDP_NEGO_MAX_CODECS 2
 
@@ -39,11 +49,20 @@ struct sdp_nego {
 	bool srtp;
 	bool held; /* sendonly/inactive or c=0.0.0.0: we must not send */
 	struct sdes_crypto theirs, ours;
-	const char *refusal; /* NULL, or why a 488 is due */
+	const char *refusal;	       /* NULL, or why a 488 is due */
+	struct sdp_session *offer;     /* owned: our offer, until closed */
+	struct sdp_media *offer_media; /* in offer */
 };
 
 /* 0 with *answerp set, or EPROTO with nego->refusal set, or an errno */
 int sdp_nego_answer(struct sdp_nego *nego, struct mbuf **answerp,
 		    struct mbuf *offer, const struct sdp_nego_opts *opts);
+
+/* Our offer (srtp: RTP/SAVP with a=crypto); 0 with *offerp set */
+int sdp_nego_offer(struct sdp_nego *nego, struct mbuf **offerp,
+		   const struct sdp_nego_opts *opts, bool srtp);
+/* The answer to our offer: 0, or EPROTO with nego->refusal set */
+int sdp_nego_answered(struct sdp_nego *nego, struct mbuf *answer);
+void sdp_nego_close(struct sdp_nego *nego);
 
 #endif

@@ -1,4 +1,4 @@
-/** @file calls.c  Inbound calls (see calls.h) */
+/** @file calls.c  One call's life, both directions (see calls.h, call_int.h) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,61 +16,20 @@
 #include <re_sip.h>
 #include <re_sipsess.h>
 #include <jansson.h>
-#include "core/cidr.h"
 #include "core/log.h"
 #include "core/sipconf.h"
 #include "core/walltime.h"
 #include "media/call_app.h"
 #include "media/rtp_session.h"
 #include "media/sdp_nego.h"
-#include "sip/calls.h"
+#include "sip/call_int.h"
 #include "sip/sip_trace.h"
 #include "store/callrec.h"
 #include "store/sipmap.h"
 
-#define TRACE_LINGER_MS		1000
-#define SESSION_EXPIRES_DEFAULT 1800 /* s, RFC 4028's recommendation */
-#define MEDIA_CHECK_MS		2000
-
-struct calls {
-	struct sip *sip;	   /* borrowed: outlives calls */
-	struct sipsess_sock *sock; /* owned */
-	struct sipmap *map;	   /* ref */
-	struct callrec *rec;	   /* ref */
-	struct sip_tracer *tracer; /* ref */
-	struct rtp_ports *ports;   /* ref */
-	struct calls_opts opts;	   /* public_ip copied */
-	char public_ip[64];
-	struct list calls;     /* struct call, in progress */
-	struct list lingering; /* struct call, ended, not recorded */
-	bool draining;
-};
-
-struct call {
-	struct le le;		    /* in calls->calls */
-	struct calls *cs;	    /* borrowed */
-	struct sipsess *sess;	    /* owned */
-	struct rtp_session *rtp;    /* owned */
-	struct call_app *media_app; /* owned, from the answer on */
-	struct sip_trace *trace;    /* owned */
-	struct tmr answer_tmr, limit_tmr, linger_tmr, session_tmr, media_tmr;
-	unsigned session_expires; /* s, 0 without RFC 4028 */
-	struct mbuf *answer;	  /* owned until sent */
-	struct sdp_nego nego;
-	struct rtp_stats st; /* taken when the media stops */
-	const char *app;     /* "echo", ... */
-	char recording[256];
-	char id[37];
-	char callid[128];
-	char org_id[40];
-	char number[SIPCONF_NUMBER_MAX + 1];
-	char from[256], to[256];
-	const char *transport;
-	uint64_t started_ms, answered_ms, ended_ms;
-	uint16_t code; /* final answer we gave */
-	const char *status;
-	char reason[64];
-};
+#define TRACE_LINGER_MS 1000
+#define RECENT_KEEP_MS	60000 /* ended calls GET /v1/calls/:id finds */
+#define MEDIA_CHECK_MS	2000
 
 static void uuid4(char out[37])
 {
@@ -123,41 +82,83 @@ static json_t *stats_json(const struct rtp_stats *st)
 	    "dtmf_events", dtmf_events_json(st));
 }
 
-/* the calls table row (store/callrec.h) */
-static json_t *call_row(const struct call *c)
+static uint64_t duration_ms(const struct call *c)
 {
-	json_t *row = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, "
-	    "s:o, s:o, s:I, s:o, s:b, s:o, s:s, s:o, s:s, s:o}",
-	    "id", c->id, "org_id", c->org_id, "number", c->number, "direction",
-	    "inbound", "from_uri", c->from, "to_uri", c->to, "sip_call_id",
-	    c->callid, "transport", c->transport, "status", c->status,
-	    "sip_code", (int)c->code, "reason",
+	uint64_t end = c->ended_ms ? c->ended_ms : walltime_us() / 1000;
+
+	return c->answered_ms ? end - c->answered_ms : 0;
+}
+
+/* earlier attempts' messages, then the current dialog's */
+static json_t *trace_json(const struct call *c)
+{
+	json_t *a =
+	    c->trace_before ? json_deep_copy(c->trace_before) : json_array();
+
+	if (c->trace)
+		json_array_extend(a, sip_trace_json(c->trace));
+	return a;
+}
+
+/*
+ * What a call shows: the calls table row (store/callrec.h) with full,
+ * what GET /v1/calls/:id shows of a call in memory without (the API's
+ * names: from, to)
+ */
+static json_t *call_json(const struct call *c, bool full)
+{
+	json_t *attempts = dial_attempts_json(c);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o, "
+	    "s:I, s:o, s:b, s:s, s:o, s:o, s:o}",
+	    "id", c->id, "number", c->number, "direction",
+	    c->outbound ? "outbound" : "inbound", full ? "from_uri" : "from",
+	    c->from, full ? "to_uri" : "to", c->to, "transport",
+	    c->transport ? c->transport : "", "status", c->status, "sip_code",
+	    (int)c->code, "reason",
 	    c->reason[0] ? json_string(c->reason) : json_null(), "started_at",
 	    ts_json(c->started_ms), "answered_at", ts_json(c->answered_ms),
 	    "ended_at", ts_json(c->ended_ms), "duration_ms",
-	    (json_int_t)(c->answered_ms ? c->ended_ms - c->answered_ms : 0),
-	    "codec", c->nego.codec ? json_string(c->nego.codec) : json_null(),
-	    "srtp", c->nego.srtp, "stats", stats_json(&c->st), "dtmf",
-	    c->st.dtmf, "trace",
-	    c->trace ? sip_trace_json(c->trace) : json_array(), "app", c->app,
-	    "recording",
-	    c->recording[0] ? json_string(c->recording) : json_null());
+	    (json_int_t)duration_ms(c), "codec",
+	    c->nego.codec ? json_string(c->nego.codec) : json_null(), "srtp",
+	    c->nego.srtp, "app", c->app, "recording",
+	    c->recording[0] ? json_string(c->recording) : json_null(),
+	    "variables",
+	    c->variables ? json_incref(c->variables) : json_object(),
+	    "attempts", attempts ? attempts : json_array());
 
-	return row;
+	if (!o || !full)
+		return o;
+	json_object_set_new(o, "org_id", json_string(c->org_id));
+	json_object_set_new(o, "sip_call_id", json_string(c->callid));
+	json_object_set_new(o, "stats", stats_json(&c->st));
+	json_object_set_new(o, "dtmf", json_string(c->st.dtmf));
+	json_object_set_new(o, "trace", trace_json(c));
+	return o;
+}
+
+static void on_forgotten(void *arg)
+{
+	mem_deref(arg);
 }
 
 static void on_lingered(void *arg)
 {
 	struct call *c = arg;
-	json_t *row = call_row(c);
+	json_t *row = call_json(c, true);
 
 	list_unlink(&c->le);
 	if (row)
 		callrec_submit(c->cs->rec, row);
 	else
 		log_error("call", c->id, "call record could not be built");
-	mem_deref(c);
+	c->trace = mem_deref(c->trace);
+	if (c->cs->draining) {
+		mem_deref(c);
+		return;
+	}
+	list_append(&c->cs->recent, &c->le, c);
+	tmr_start(&c->linger_tmr, RECENT_KEEP_MS, on_forgotten, c);
 }
 
 static void call_destructor(void *arg)
@@ -170,19 +171,20 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->session_tmr);
 	tmr_cancel(&c->media_tmr);
 	list_unlink(&c->le);
+	dial_close(c);
 	mem_deref(c->media_app);
 	mem_deref(c->sess);
+	mem_deref(c->dial);
 	mem_deref(c->rtp);
 	mem_deref(c->answer);
 	mem_deref(c->trace);
+	sdp_nego_close(&c->nego);
+	json_decref(c->trace_before);
+	json_decref(c->variables);
+	json_decref(c->app_opts_own);
 }
 
-/*
- * The call is over: hang up (BYE if established), free the media, and keep
- * the call for TRACE_LINGER_MS so that its trace also holds the last
- * messages (the 200 to our BYE, the ACK of a 487) before it is recorded.
- */
-static void call_end(struct call *c, const char *status, const char *reason)
+void call_end(struct call *c, const char *status, const char *reason)
 {
 	c->status = status;
 	if (reason)
@@ -193,6 +195,7 @@ static void call_end(struct call *c, const char *status, const char *reason)
 	tmr_cancel(&c->session_tmr);
 	tmr_cancel(&c->media_tmr);
 	list_unlink(&c->le);
+	dial_close(c);
 	if (c->media_app)
 		snprintf(c->recording, sizeof(c->recording), "%s",
 			 call_app_recording(c->media_app));
@@ -200,15 +203,16 @@ static void call_end(struct call *c, const char *status, const char *reason)
 	if (c->rtp)
 		rtp_session_stats(c->rtp, &c->st);
 	c->rtp = mem_deref(c->rtp);
-	c->sess = mem_deref(c->sess); /* sends BYE if still established */
+	c->sess = mem_deref(c->sess); /* BYE if established, else CANCEL */
+	sdp_nego_close(&c->nego);
 	log_info("call", c->id,
-		 "%s %s → %s: %s %u, %s, %llu ms, rx %llu tx %llu lost %u "
-		 "dtmf '%s'",
-		 c->transport, c->from, c->number, c->status, c->code,
+		 "%s %s %s → %s: %s %u%s%s, %s, %llu ms, rx %llu tx %llu "
+		 "lost %u dtmf '%s'",
+		 c->outbound ? "outbound" : "inbound",
+		 c->transport ? c->transport : "-", c->from, c->to, c->status,
+		 c->code, c->reason[0] ? " " : "", c->reason,
 		 c->nego.srtp ? "srtp" : "rtp",
-		 (unsigned long long)(c->answered_ms
-					  ? c->ended_ms - c->answered_ms
-					  : 0),
+		 (unsigned long long)duration_ms(c),
 		 (unsigned long long)c->st.rx_packets,
 		 (unsigned long long)c->st.tx_packets, c->st.lost, c->st.dtmf);
 	list_append(&c->cs->lingering, &c->le, c);
@@ -234,7 +238,7 @@ static void on_session_expired(void *arg)
 }
 
 /* RFC 4028 10: the refresher (the caller) has until SE - min(32, SE/3) */
-static void session_refreshed(struct call *c)
+void call_session_refreshed(struct call *c)
 {
 	unsigned se = c->session_expires;
 
@@ -265,11 +269,14 @@ static void on_app_done(const char *reason, void *arg)
 	call_end(c, "completed", reason);
 }
 
-/* the number's application takes over the media once the call is up */
+/* the application takes over the media once the call is up */
 static void start_app(struct call *c)
 {
-	const json_t *opts = json_object_get(
-	    sipmap_row(c->cs->map, c->number, SIPCONF_INBOUND), "options");
+	const json_t *opts =
+	    c->app_opts ? c->app_opts
+			: json_object_get(sipmap_row(c->cs->map, c->number,
+						     SIPCONF_INBOUND),
+					  "options");
 	struct call_app_opts o = {
 	    .app = c->app,
 	    .prompts_dir = c->cs->opts.prompts_dir,
@@ -288,32 +295,44 @@ static void start_app(struct call *c)
 			 c->app, strerror(err));
 }
 
-static void on_answer(void *arg)
+void call_answered(struct call *c)
 {
-	struct call *c = arg;
-	int err = c->session_expires
-		      ? sipsess_answer(c->sess, 200, "OK", c->answer,
-				       "Session-Expires: %u;refresher=uac\r\n"
-				       "Require: timer\r\n",
-				       c->session_expires)
-		      : sipsess_answer(c->sess, 200, "OK", c->answer, NULL);
+	unsigned limit =
+	    c->max_duration ? c->max_duration : c->cs->opts.max_call_duration;
 
-	c->answer = mem_deref(c->answer);
-	if (err) {
-		log_warn("call", c->id, "200 OK failed: %s", strerror(err));
-		call_end(c, "failed", "answer failed");
-		return;
-	}
-	c->code = 200;
 	c->status = "in_progress";
 	c->answered_ms = walltime_us() / 1000;
-	if (c->cs->opts.max_call_duration)
-		tmr_start(&c->limit_tmr,
-			  c->cs->opts.max_call_duration * 1000ULL, on_limit, c);
+	if (limit)
+		tmr_start(&c->limit_tmr, limit * 1000ULL, on_limit, c);
 }
 
-/* negotiation options for this number and transport */
-static void nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls)
+void call_established(struct call *c)
+{
+	log_info("call", c->id, "established (%s %s%s)", c->nego.codec,
+		 c->nego.srtp ? "SRTP " : "RTP",
+		 c->nego.srtp ? sdes_suite_name(c->nego.ours.suite) : "");
+	if (c->media_app)
+		return;
+	start_app(c); /* on the ACK: a BYE before it would be early */
+	call_session_refreshed(c);
+	if (c->cs->opts.media_timeout)
+		tmr_start(&c->media_tmr, MEDIA_CHECK_MS, on_media_check, c);
+}
+
+void call_on_estab(const struct sip_msg *msg, void *arg)
+{
+	(void)msg;
+	call_established(arg);
+}
+
+/* the configuration row of the call's number in its direction */
+static const json_t *call_row(const struct call *c)
+{
+	return sipmap_row(c->cs->map, c->number,
+			  c->outbound ? SIPCONF_OUTBOUND : SIPCONF_INBOUND);
+}
+
+void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls)
 {
 	const json_t *codecs =
 	    json_object_get(json_object_get(row, "codec_config"), "codecs");
@@ -334,8 +353,7 @@ static void nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls)
 	o->codecs[n] = NULL;
 }
 
-/* the SDP body of a request, on its own (sdp_nego reads from the start) */
-static struct mbuf *body_of(const struct sip_msg *msg)
+struct mbuf *call_body_of(const struct sip_msg *msg)
 {
 	struct mbuf *mb = mbuf_alloc(mbuf_get_left(msg->mb) + 1);
 
@@ -347,29 +365,28 @@ static struct mbuf *body_of(const struct sip_msg *msg)
 }
 
 /* re-INVITE with an offer: answer again with the same port */
-static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+int call_on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
 	struct call *c = arg;
-	const json_t *row = sipmap_row(c->cs->map, c->number, SIPCONF_INBOUND);
 	struct sdp_nego_opts o = {0};
 	struct mbuf *offer;
 	struct sa laddr;
 	bool held;
 	int err;
 
-	nego_opts(&o, row, msg->tp == SIP_TRANSP_TLS);
+	call_nego_opts(&o, call_row(c), msg->tp == SIP_TRANSP_TLS);
 	sa_cpy(&laddr, &msg->dst);
 	if (c->cs->public_ip[0])
 		sa_set_str(&laddr, c->cs->public_ip, 0);
 	o.laddr = &laddr;
 	o.lport = rtp_session_port(c->rtp);
 	held = c->nego.held;
-	offer = body_of(msg);
+	offer = call_body_of(msg);
 	err = offer ? sdp_nego_answer(&c->nego, descp, offer, &o) : ENOMEM;
 	mem_deref(offer);
 	if (err)
 		return err;
-	session_refreshed(c);
+	call_session_refreshed(c);
 	if (held != c->nego.held)
 		log_info("call", c->id, "%s",
 			 c->nego.held ? "on hold" : "resumed");
@@ -379,283 +396,48 @@ static int on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	    c->nego.srtp ? &c->nego.theirs : NULL, c->nego.dtmf_pt);
 }
 
-static int on_sdp_answer(const struct sip_msg *msg, void *arg)
+int call_on_answer(const struct sip_msg *msg, void *arg)
 {
 	(void)msg;
 	(void)arg;
 	return 0;
 }
 
-static void on_estab(const struct sip_msg *msg, void *arg)
-{
-	struct call *c = arg;
-
-	(void)msg;
-	log_info("call", c->id, "established (%s %s%s)", c->nego.codec,
-		 c->nego.srtp ? "SRTP " : "RTP",
-		 c->nego.srtp ? sdes_suite_name(c->nego.ours.suite) : "");
-	if (c->media_app)
-		return;
-	start_app(c); /* on the ACK: a BYE before it would be early */
-	session_refreshed(c);
-	if (c->cs->opts.media_timeout)
-		tmr_start(&c->media_tmr, MEDIA_CHECK_MS, on_media_check, c);
-}
-
-static void on_close(int err, const struct sip_msg *msg, void *arg)
-{
-	struct call *c = arg;
-
-	(void)msg;
-	/* libre reports the caller's BYE and CANCEL as ECONNRESET */
-	if (!c->answered_ms && err == ECONNRESET) {
-		c->code = 487;
-		call_end(c, "canceled", "caller canceled");
-	} else if (!c->answered_ms) {
-		call_end(c, "failed", strerror(err ? err : EPROTO));
-	} else if (!err || err == ECONNRESET) {
-		call_end(c, "completed", "caller hung up");
-	} else {
-		call_end(c, "failed", strerror(err));
-	}
-}
-
-static void reject(struct calls *cs, const struct sip_msg *msg, uint16_t scode,
-		   const char *reason, const char *hdrs, const char *callid)
-{
-	if (sip_treplyf(NULL, NULL, cs->sip, msg, false, scode, reason,
-			"%sContent-Length: 0\r\n\r\n", hdrs ? hdrs : ""))
-		log_warn("call", callid, "cannot send %u", scode);
-	char src[64];
-
-	re_snprintf(src, sizeof(src), "%J", &msg->src);
-	log_info("call", callid, "INVITE for %.*s from %s: %u %s",
-		 (int)msg->uri.user.l, msg->uri.user.p, src, scode, reason);
-}
-
-static const char *app_of(const json_t *row)
-{
-	static const char *const apps[] = {"echo", "play", "record", "dtmf"};
-	const char *app = json_string_value(
-	    json_object_get(json_object_get(row, "options"), "app"));
-
-	for (size_t i = 0; app && i < sizeof(apps) / sizeof(apps[0]); i++)
-		if (!strcmp(app, apps[i]))
-			return apps[i];
-	return apps[0];
-}
-
-/* options.allowed_cidrs: absent or empty lets every source in */
-static bool source_allowed(const json_t *row, const struct sa *src)
-{
-	const json_t *list =
-	    json_object_get(json_object_get(row, "options"), "allowed_cidrs");
-	const json_t *e;
-	struct cidr c;
-	size_t i;
-
-	if (!json_array_size(list))
-		return true;
-	json_array_foreach(list, i, e)
-	{
-		if (!cidr_parse(json_string_value(e), &c) &&
-		    cidr_contains(&c, &src->u.sa))
-			return true;
-	}
-	return false;
-}
-
-static unsigned calls_to(const struct calls *cs, const char *number)
-{
-	unsigned n = 0;
-
-	for (struct le *le = list_head(&cs->calls); le; le = le->next)
-		n += !strcmp(((struct call *)le->data)->number, number);
-	return n;
-}
-
-/* 403/503 for a known number, or 0 to go on */
-static uint16_t admission(const struct calls *cs, const json_t *row,
-			  const struct sip_msg *msg, const char *number,
-			  const char **why)
-{
-	json_int_t limit = json_integer_value(json_object_get(
-	    json_object_get(row, "options"), "max_concurrent_calls"));
-
-	if (!json_is_true(json_object_get(row, "sip_enabled"))) {
-		*why = "SIP is not enabled for this account";
-		return 403;
-	}
-	if (!source_allowed(row, &msg->src)) {
-		*why = "source address not allowed";
-		return 403;
-	}
-	if (list_count(&cs->calls) >= cs->opts.max_calls) {
-		*why = "too many calls";
-		return 503;
-	}
-	if (limit > 0 && calls_to(cs, number) >= (unsigned)limit) {
-		*why = "too many calls to this number";
-		return 503;
-	}
-	return 0;
-}
-
-/*
- * RFC 4028 as the UAS: a caller that supports timers refreshes; its
- * Session-Expires (or ours) is kept, under Min-SE it gets 422.  Returns the
- * interval in seconds (0: no session timer) or 422.
- */
-static unsigned session_expires_of(const struct calls *cs,
-				   const struct sip_msg *msg, unsigned *se)
-{
-	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_SESSION_EXPIRES);
-	char v[16] = "";
-
-	*se = 0;
-	if (!h && !sip_msg_hdr_has_value(msg, SIP_HDR_SUPPORTED, "timer"))
-		return 0;
-	if (h)
-		pl_strcpy(&h->val, v, sizeof(v));
-	*se = h ? (unsigned)strtoul(v, NULL, 10) : SESSION_EXPIRES_DEFAULT;
-	return *se < cs->opts.min_se ? 422 : 0;
-}
-
-static struct call *call_new(struct calls *cs, const struct sip_msg *msg,
-			     const char *number, const json_t *row)
+struct call *call_new(struct calls *cs, bool outbound, const char *org_id,
+		      const char *number)
 {
 	struct call *c = mem_zalloc(sizeof(*c), call_destructor);
 
 	if (!c)
 		return NULL;
 	c->cs = cs;
+	c->outbound = outbound;
 	uuid4(c->id);
 	tmr_init(&c->answer_tmr);
 	tmr_init(&c->limit_tmr);
+	tmr_init(&c->linger_tmr);
 	tmr_init(&c->session_tmr);
 	tmr_init(&c->media_tmr);
-	pl_strcpy(&msg->callid, c->callid, sizeof(c->callid));
-	snprintf(c->org_id, sizeof(c->org_id), "%s",
-		 json_string_value(json_object_get(row, "org_id")));
+	snprintf(c->org_id, sizeof(c->org_id), "%s", org_id ? org_id : "");
 	snprintf(c->number, sizeof(c->number), "%s", number);
-	pl_strcpy(&msg->from.auri, c->from, sizeof(c->from));
-	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
-	c->transport = sip_transp_name(msg->tp);
 	c->started_ms = walltime_us() / 1000;
-	c->app = app_of(row);
-	if (sip_trace_follow(&c->trace, cs->tracer, &msg->callid))
-		c->trace = NULL; /* the call goes on without its trace */
-	c->status = "ringing";
+	c->app = "echo";
+	c->status = outbound ? "queued" : "ringing";
 	list_append(&cs->calls, &c->le, c);
 	return c;
 }
 
-static void on_invite(const struct sip_msg *msg, void *arg)
+void call_follow(struct call *c, const struct pl *callid)
 {
-	struct calls *cs = arg;
-	char user[64] = "", number[SIPCONF_NUMBER_MAX + 1], callid[64];
-	char warn[160];
-	struct sdp_nego_opts o = {0};
-	const json_t *row;
-	struct mbuf *offer = NULL;
-	struct call *c = NULL;
-	struct sa laddr;
-	const char *why;
-	uint16_t code;
-	unsigned se;
-	int err;
-
-	pl_strcpy(&msg->callid, callid, sizeof(callid));
-	if (cs->draining) {
-		reject(cs, msg, 503, "Service Unavailable",
-		       "Retry-After: 30\r\n", callid);
-		return;
+	if (c->trace) {
+		if (!c->trace_before)
+			c->trace_before = json_array();
+		json_array_extend(c->trace_before, sip_trace_json(c->trace));
+		c->trace = mem_deref(c->trace);
 	}
-	/* stateless: libre's sipsess_accept starts at 101 */
-	(void)sip_replyf(cs->sip, msg, 100, "Trying",
-			 "Content-Length: 0\r\n\r\n");
-	pl_strcpy(&msg->uri.user, user, sizeof(user));
-	if (!user[0])
-		pl_strcpy(&msg->to.uri.user, user, sizeof(user));
-	row = sipconf_number_normalize(user, true, number)
-		  ? NULL
-		  : sipmap_row(cs->map, number, SIPCONF_INBOUND);
-	if (!row) {
-		reject(cs, msg, 404, "Not Found", NULL, callid);
-		return;
-	}
-	code = admission(cs, row, msg, number, &why);
-	if (code) {
-		snprintf(warn, sizeof(warn),
-			 "%sReason: SIP;cause=%u;text=\"%s\"\r\n",
-			 code == 503 ? "Retry-After: 5\r\n" : "", code, why);
-		reject(cs, msg, code,
-		       code == 503 ? "Service Unavailable" : "Forbidden", warn,
-		       callid);
-		return;
-	}
-	if (session_expires_of(cs, msg, &se)) {
-		snprintf(warn, sizeof(warn), "Min-SE: %u\r\n", cs->opts.min_se);
-		reject(cs, msg, 422, "Session Interval Too Small", warn,
-		       callid);
-		return;
-	}
-	c = call_new(cs, msg, number, row);
-	if (c)
-		c->session_expires = se;
-	if (!c) {
-		reject(cs, msg, 500, "Server Internal Error", NULL, callid);
-		return;
-	}
-	sa_cpy(&laddr, &msg->dst);
-	sa_set_port(&laddr, 0);
-	err = rtp_session_alloc(&c->rtp, cs->ports, &laddr);
-	if (err) {
-		reject(cs, msg, 503, "Service Unavailable",
-		       "Retry-After: 5\r\nReason: SIP;cause=503;text=\"no "
-		       "media port\"\r\n",
-		       callid);
-		c->code = 503;
-		call_end(c, "failed", "no media port");
-		return;
-	}
-	if (cs->public_ip[0])
-		sa_set_str(&laddr, cs->public_ip, 0);
-	nego_opts(&o, row, msg->tp == SIP_TRANSP_TLS);
-	o.laddr = &laddr;
-	o.lport = rtp_session_port(c->rtp);
-	offer = body_of(msg);
-	err = offer ? sdp_nego_answer(&c->nego, &c->answer, offer, &o) : ENOMEM;
-	mem_deref(offer);
-	if (err == EPROTO) {
-		snprintf(warn, sizeof(warn), "Warning: 399 trunkd \"%s\"\r\n",
-			 c->nego.refusal);
-		reject(cs, msg, 488, "Not Acceptable Here", warn, callid);
-		c->code = 488;
-		call_end(c, "failed", c->nego.refusal);
-		return;
-	}
-	if (!err)
-		err = rtp_session_start(c->rtp, &c->nego.remote,
-					c->nego.srtp ? &c->nego.ours : NULL,
-					c->nego.srtp ? &c->nego.theirs : NULL,
-					c->nego.dtmf_pt);
-	if (!err)
-		err = sipsess_accept(&c->sess, cs->sock, msg, 180, "Ringing",
-				     "trunkd", "application/sdp", NULL, NULL,
-				     NULL, false, on_offer, on_sdp_answer,
-				     on_estab, NULL, NULL, on_close, c,
-				     "X-Call-Id: %s\r\n", c->id);
-	if (err) {
-		reject(cs, msg, 500, "Server Internal Error", NULL, callid);
-		c->code = 500;
-		call_end(c, "failed", strerror(err));
-		return;
-	}
-	re_snprintf(warn, sizeof(warn), "%J", &msg->src);
-	log_info("call", c->id, "INVITE %s from %s via %s (%s): ringing",
-		 c->number, c->from, c->transport, warn);
-	tmr_start(&c->answer_tmr, cs->opts.answer_delay_ms, on_answer, c);
+	pl_strcpy(callid, c->callid, sizeof(c->callid));
+	if (sip_trace_follow(&c->trace, c->cs->tracer, callid))
+		c->trace = NULL; /* the call goes on without its trace */
 }
 
 static void calls_destructor(void *arg)
@@ -665,6 +447,7 @@ static void calls_destructor(void *arg)
 	calls_hangup_all(cs);
 	while (!list_isempty(&cs->lingering))
 		on_lingered(list_ledata(list_head(&cs->lingering)));
+	list_flush(&cs->recent);
 	cs->sock = mem_deref(cs->sock);
 	mem_deref(cs->map);
 	mem_deref(cs->rec);
@@ -695,7 +478,10 @@ int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
 	snprintf(cs->public_ip, sizeof(cs->public_ip), "%s",
 		 opts->public_ip ? opts->public_ip : "");
 	cs->opts.public_ip = cs->public_ip;
-	err = sipsess_listen(&cs->sock, sip, 1024, on_invite, cs);
+	snprintf(cs->server_secret, sizeof(cs->server_secret), "%s",
+		 opts->server_secret ? opts->server_secret : "");
+	cs->opts.server_secret = cs->server_secret;
+	err = sipsess_listen(&cs->sock, sip, 1024, inbound_invite, cs);
 	if (err) {
 		mem_deref(cs);
 		return err;
@@ -720,4 +506,74 @@ void calls_hangup_all(struct calls *cs)
 unsigned calls_active(const struct calls *cs)
 {
 	return list_count(&cs->calls);
+}
+
+static struct call *find_in(const struct list *l, const char *org_id,
+			    const char *id)
+{
+	for (struct le *le = list_head(l); le; le = le->next) {
+		struct call *c = le->data;
+
+		if (!strcmp(c->id, id) && !strcmp(c->org_id, org_id))
+			return c;
+	}
+	return NULL;
+}
+
+/* a call of the org in memory; *live tells whether it is in progress */
+static struct call *find(struct calls *cs, const char *org_id, const char *id,
+			 bool *live)
+{
+	struct call *c = find_in(&cs->calls, org_id, id);
+
+	*live = c != NULL;
+	if (!c)
+		c = find_in(&cs->lingering, org_id, id);
+	if (!c)
+		c = find_in(&cs->recent, org_id, id);
+	return c;
+}
+
+json_t *calls_find_json(struct calls *cs, const char *org_id, const char *id)
+{
+	bool live;
+	struct call *c = find(cs, org_id, id, &live);
+
+	return c ? call_json(c, false) : NULL;
+}
+
+int calls_hangup(struct calls *cs, const char *org_id, const char *id)
+{
+	bool live;
+	struct call *c = find(cs, org_id, id, &live);
+
+	if (!c)
+		return ENOENT;
+	if (!live)
+		return EALREADY;
+	log_info("call", c->id, "hang-up requested through the API");
+	if (c->answered_ms)
+		call_end(c, "completed", "hung up through the API");
+	else
+		call_end(c, "canceled", "canceled through the API");
+	return 0;
+}
+
+int calls_send_dtmf(struct calls *cs, const char *org_id, const char *id,
+		    const char *digits)
+{
+	bool live;
+	struct call *c = find(cs, org_id, id, &live);
+	int err;
+
+	if (!c)
+		return ENOENT;
+	if (!live)
+		return EALREADY;
+	if (!c->answered_ms || !c->rtp)
+		return EAGAIN;
+	err = rtp_session_send_digits(c->rtp, digits);
+	if (!err)
+		log_info("call", c->id, "sending DTMF '%s'", digits);
+	return err == ENOTCONN ? EAGAIN : err;
 }

@@ -1,14 +1,22 @@
 /**
- * @file calls.h  Inbound calls: routing, dialogs (libre sipsess), media, and
- *                call records
+ * @file calls.h  Calls, both ways: routing, dialogs (libre sipsess), media,
+ *                and call records
  *
- * An INVITE whose Request-URI user is a number attached for inbound SIP (in
- * the in-memory map) is answered: 100 Trying (libre), 180 Ringing, 200 OK
- * with the SDP answer after --answer-delay-ms; the media runs the echo
- * application until either side sends BYE or --max-call-duration passes.
- * Unknown numbers get 404, a full house or no free RTP port 503 with
- * Retry-After, an offer trunkd cannot accept 488 with a Warning.  Each call
- * ends in one row of the calls table, written asynchronously.
+ * Inbound (inbound.c): an INVITE whose Request-URI user is a number attached
+ * for inbound SIP (in the in-memory map) is answered: 100 Trying, 180
+ * Ringing, 200 OK with the SDP answer after --answer-delay-ms; the media
+ * runs the number's application until either side sends BYE or the
+ * duration limit passes.  Unknown numbers get 404, a full house or no free
+ * RTP port 503 with Retry-After, an offer trunkd cannot accept 488 with a
+ * Warning.
+ *
+ * Outbound (outbound.c, calls_dial): trunkd places a call from a number
+ * attached for outbound SIP through that number's sip_endpoint (or its
+ * trunk's), answering digest challenges with its credentials and failing
+ * over to the failover endpoints on the configured triggers; the
+ * application runs once the callee answers.
+ *
+ * Each call ends in one row of the calls table, written asynchronously.
  *
  * Ownership: calls_alloc() returns a mem object holding refs to the map,
  * the call-record writer, the tracer and the port allocator; it owns its
@@ -21,6 +29,7 @@
 #include <stdbool.h>
 
 struct calls;
+struct json_t;
 struct sip;
 struct sipmap;
 struct callrec;
@@ -36,6 +45,21 @@ struct calls_opts {
 	const char *recordings_dir; /* record: WAV output; borrowed */
 	unsigned media_timeout;	    /* s without RTP before BYE; 0 = never */
 	unsigned min_se;	    /* s, RFC 4028 Min-SE */
+	const char *server_secret;  /* opens stored credentials; copied */
+	unsigned ring_timeout;	    /* s an outbound call may ring */
+};
+
+/* POST /v1/calls */
+struct calls_dial_req {
+	const char *org_id;
+	const char *from;      /* a number of the org attached for outbound */
+	const char *to;	       /* E.164 or a sip:/sips: URI */
+	const char *app;       /* echo (NULL), play, record, dtmf */
+	unsigned max_duration; /* s; 0 = --max-call-duration */
+	const struct json_t
+	    *variables; /* {name: string} or NULL: header mapping */
+	const struct json_t *app_opts; /* prompt, loop, max_digits; or NULL */
+	const struct json_t *headers;  /* {SIP header: value} for the INVITE */
 };
 
 int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
@@ -46,5 +70,26 @@ void calls_drain(struct calls *cs);
 /* End every call now (BYE, or 480 before the answer) and record it */
 void calls_hangup_all(struct calls *cs);
 unsigned calls_active(const struct calls *cs);
+
+/*
+ * Start an outbound call.  0 with id set (the call is queued: dialling
+ * goes on in the loop), or an errno with *code and *why set: ENOENT
+ * (NUMBER_NOT_FOUND: from is not attached for outbound in this org),
+ * EINVAL (INVALID_FIELD), EBUSY (TOO_MANY_CALLS), EPERM (SIP_NOT_ENABLED).
+ */
+int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
+	       const char **code, const char **why);
+/* A call of org_id still in memory (in progress or ended moments ago) as
+ * JSON (a new reference), or NULL */
+struct json_t *calls_find_json(struct calls *cs, const char *org_id,
+			       const char *id);
+/* Hang a call up (CANCEL before the answer, BYE after): 0, ENOENT, or
+ * EALREADY when it has already ended */
+int calls_hangup(struct calls *cs, const char *org_id, const char *id);
+/* Send RFC 4733 digits on an answered call: 0, ENOENT, EALREADY (ended),
+ * EAGAIN (not answered yet), ENOTSUP (the peer took no telephone-event),
+ * EINVAL (a digit outside 0-9*#A-D) */
+int calls_send_dtmf(struct calls *cs, const char *org_id, const char *id,
+		    const char *digits);
 
 #endif

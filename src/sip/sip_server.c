@@ -223,6 +223,11 @@ void sip_server_drain(struct sip_server *srv)
 	calls_drain(srv->calls);
 }
 
+struct calls *sip_server_callset(const struct sip_server *srv)
+{
+	return srv->calls;
+}
+
 unsigned sip_server_calls(const struct sip_server *srv)
 {
 	return calls_active(srv->calls);

@@ -38,6 +38,8 @@ int sip_server_alloc(struct sip_server **srvp,
 /* From now on OPTIONS and new calls get 503 (graceful stop). */
 void sip_server_drain(struct sip_server *srv);
 unsigned sip_server_calls(const struct sip_server *srv);
+/* The calls (calls.h), for the API to dial and hang up; borrowed */
+struct calls *sip_server_callset(const struct sip_server *srv);
 
 /* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
 int sip_server_laddr(const struct sip_server *srv, const char *transport,

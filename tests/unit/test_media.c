@@ -175,12 +175,59 @@ static void sdp_matrix(void **state)
 	    EPROTO);
 }
 
+/* our offer answered by our own answerer, then taken back by the offerer */
+static void sdp_offer_answer(void **state)
+{
+	struct sdp_nego caller = {0}, callee = {0};
+	struct sdp_nego_opts o = {0};
+	struct mbuf *offer = NULL, *ans = NULL;
+	struct sa laddr;
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	o.laddr = &laddr;
+	o.lport = 31000;
+	o.codecs[0] = "PCMA";
+	assert_int_equal(sdp_nego_offer(&caller, &offer, &o, true), 0);
+	assert_non_null(strstr((char *)offer->buf, "RTP/SAVP 8 101"));
+	assert_non_null(
+	    strstr((char *)offer->buf, "a=crypto:1 AES_CM_128_HMAC_SHA1_80"));
+	o.lport = 32000;
+	o.codecs[0] = NULL;
+	o.srtp_required = true;
+	assert_int_equal(sdp_nego_answer(&callee, &ans, offer, &o), 0);
+	assert_string_equal(callee.codec, "PCMA");
+	assert_int_equal(sdp_nego_answered(&caller, ans), 0);
+	assert_string_equal(caller.codec, "PCMA");
+	assert_int_equal(caller.dtmf_pt, 101);
+	assert_int_equal(sa_port(&caller.remote), 32000);
+	assert_true(caller.srtp);
+	/* each side holds the other's key */
+	assert_memory_equal(caller.theirs.key, callee.ours.key, SDES_KEY_LEN);
+	assert_memory_equal(callee.theirs.key, caller.ours.key, SDES_KEY_LEN);
+	assert_null(caller.offer); /* closed once answered */
+	mem_deref(ans);
+	mem_deref(offer);
+	/* an answer without crypto to an SRTP offer is refused */
+	assert_int_equal(sdp_nego_offer(&caller, &offer, &o, true), 0);
+	ans = mbuf_alloc(256);
+	mbuf_printf(ans, "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+			 "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+			 "m=audio 4000 RTP/SAVP 0\r\n");
+	assert_int_equal(sdp_nego_answered(&caller, ans), EPROTO);
+	assert_non_null(strstr(caller.refusal, "crypto"));
+	sdp_nego_close(&caller);
+	mem_deref(ans);
+	mem_deref(offer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(sdes_lines),
 	    cmocka_unit_test(srtp_round_trip),
 	    cmocka_unit_test(sdp_matrix),
+	    cmocka_unit_test(sdp_offer_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

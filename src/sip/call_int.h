@@ -1,0 +1,117 @@
+/**
+ * @file call_int.h  What calls.c (one call's life), inbound.c (answering)
+ *                   and outbound.c (dialling) share
+ *
+ * A call is one struct call from the INVITE (received or sent) to its call
+ * record.  calls.c owns the life: timers, the application, the end
+ * (call_end), the record.  inbound.c and outbound.c only differ in how the
+ * dialog starts: inbound answers an offer, outbound makes one and, before
+ * the answer, may try several endpoints (struct dial, outbound.c's).
+ *
+ * Ownership: every struct call is owned by its struct calls: in cs->calls
+ * while in progress, then in cs->lingering until recorded, then in
+ * cs->recent (no media, no dialog) so that GET /v1/calls/:id still finds
+ * it while the record is on its way to PostgreSQL.
+ *
+ * Include libre's re_types.h, re_sa.h, re_list.h, re_tmr.h, re_uri.h,
+ * re_msg.h and re_sip.h first.
+ */
+#ifndef TRUNKD_SIP_CALL_INT_H
+#define TRUNKD_SIP_CALL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "core/sipconf.h"
+#include "media/rtp_session.h"
+#include "media/sdp_nego.h"
+#include "sip/calls.h"
+
+struct dial;
+
+struct calls {
+	struct sip *sip;	   /* borrowed: outlives calls */
+	struct sipsess_sock *sock; /* owned */
+	struct sipmap *map;	   /* ref */
+	struct callrec *rec;	   /* ref */
+	struct sip_tracer *tracer; /* ref */
+	struct rtp_ports *ports;   /* ref */
+	struct calls_opts opts;	   /* strings copied below */
+	char public_ip[64];
+	char server_secret[128];
+	struct list calls;     /* struct call, in progress */
+	struct list lingering; /* struct call, ended, not recorded */
+	struct list recent;    /* struct call, recorded, still shown */
+	bool draining;
+};
+
+struct call {
+	struct le le;		    /* in one of the calls lists */
+	struct calls *cs;	    /* borrowed */
+	struct sipsess *sess;	    /* owned */
+	struct rtp_session *rtp;    /* owned */
+	struct call_app *media_app; /* owned, from the answer on */
+	struct sip_trace *trace;    /* owned: the current dialog's */
+	json_t *trace_before;	    /* owned: earlier attempts' messages */
+	struct dial *dial;	    /* owned: outbound calls only */
+	json_t *variables;	    /* owned: header mapping variables */
+	struct tmr answer_tmr, limit_tmr, linger_tmr, session_tmr, media_tmr;
+	unsigned session_expires; /* s, 0 without RFC 4028 */
+	unsigned max_duration;	  /* s, 0 = --max-call-duration */
+	struct mbuf *answer;	  /* owned until sent (inbound) */
+	struct sdp_nego nego;
+	struct rtp_stats st;	/* taken when the media stops */
+	const char *app;	/* "echo", ... */
+	const json_t *app_opts; /* NULL: the inbound row's options */
+	json_t *app_opts_own;	/* owned copy for outbound calls */
+	char recording[256];
+	char id[37];
+	char callid[128];
+	char org_id[40];
+	char number[SIPCONF_NUMBER_MAX + 1];
+	char from[256], to[600];
+	bool outbound;
+	const char *transport;
+	uint64_t started_ms, answered_ms, ended_ms;
+	uint16_t code; /* final answer given (inbound) or received */
+	const char *status;
+	char reason[128];
+};
+
+/* A new call in cs->calls, status "queued" (outbound) or "ringing" */
+struct call *call_new(struct calls *cs, bool outbound, const char *org_id,
+		      const char *number);
+/* Follow a dialog's Call-ID in the trace (earlier attempts are kept) */
+void call_follow(struct call *c, const struct pl *callid);
+/* The call is answered (200 OK sent or received): duration limit runs */
+void call_answered(struct call *c);
+/* The dialog is established (ACK): the application, session and media
+ * timers start */
+void call_established(struct call *c);
+/*
+ * The call is over: hang up (BYE if established, CANCEL before), free the
+ * media, record it after a short linger (so the trace holds the last
+ * messages)
+ */
+void call_end(struct call *c, const char *status, const char *reason);
+/* RFC 4028: the session was refreshed (re-INVITE or the first ACK) */
+void call_session_refreshed(struct call *c);
+
+/* libre sipsess handlers common to both directions (arg: struct call) */
+int call_on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg);
+int call_on_answer(const struct sip_msg *msg, void *arg);
+void call_on_estab(const struct sip_msg *msg, void *arg);
+
+/* SDP options for this configuration row and transport */
+void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls);
+/* The body of a message on its own (sdp_nego reads from its start) */
+struct mbuf *call_body_of(const struct sip_msg *msg);
+
+/* inbound.c: the sipsess listener's handler (arg: struct calls) */
+void inbound_invite(const struct sip_msg *msg, void *arg);
+/* outbound.c: the call ended before its dial finished, or is freed */
+void dial_close(struct call *c);
+/* outbound.c: the call's dial as JSON for the API (attempts), or NULL */
+json_t *dial_attempts_json(const struct call *c);
+
+#endif

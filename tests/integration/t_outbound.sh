@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# @file t_outbound.sh  Outbound calls over UDP with sipp as the provider:
+# POST /v1/calls, status while it rings and talks, extra headers on the
+# INVITE, media both ways, DTMF sent (sipp echoes it back, trunkd counts
+# it), hang-up through the API; digest auth (right and wrong password);
+# failover on unreachable (TCP port closed), timeout (a UDP port nobody
+# answers) and auth_failure; a 486 that must not fail over; bad requests.
+. "$(dirname "$0")/lib.sh"
+
+db_create
+new_key --sip
+mkdir -p "$T_DIR/prompts"
+"$TRUNKD_TOOLS/wavtool" make "$T_DIR/prompts/tone.wav" 440 1000 16000 || fail "wavtool make"
+trunkd_start --prompts-dir "$T_DIR/prompts"
+H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
+A=(-H "Authorization: Bearer $KEY")
+cd "$T_DIR" || exit 1
+
+# outbound NUMBER ENDPOINT [OPTIONS]: attach NUMBER for outbound SIP
+outbound() {
+	api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["'"$1"'"], "directions": [{"type": "outbound", "sip_endpoint": "'"$2"'", "options": '"${3:-{\}}"'}], "service": "sip"}'
+}
+# failover NUMBER ENDPOINTS TRIGGERS: PATCH its failover_config
+failover() {
+	api PATCH /v1/sip/config "${H[@]}" -d '{"phone_number": "'"$1"'", "direction": "outbound", "failover_config": {"enabled": true, "endpoints": '"$2"', "triggers": '"$3"', "timeout_seconds": 2}}'
+}
+# uas SCENARIO: a one-call sipp provider in the background; sets UAS_PORT
+uas() {
+	UAS_PORT=$(free_port)
+	timeout 60 sipp -sf "$1" -i 127.0.0.1 -p "$UAS_PORT" -mp "$(free_port)" \
+		-rtp_echo -m 1 -timeout 50 -nostdin -trace_err \
+		-error_file "$T_DIR/uas_$UAS_PORT.err" >/dev/null 2>&1 &
+	UAS_PID=$!
+	T_PIDS+=("$UAS_PID")
+	sleep 0.3
+}
+# dial JSON: POST /v1/calls; sets CALL (the id) and DIALED (the reply)
+dial() {
+	DIALED=$(api POST /v1/calls "${H[@]}" -d "$1")
+	CALL=$(sed -n 's/.*"call_id":"\([^"]*\)".*/\1/p' <<<"$DIALED")
+}
+# status_until STATUS: poll GET /v1/calls/$CALL (10 s at most)
+status_until() {
+	for _ in $(seq 1 100); do
+		api GET "/v1/calls/$CALL" "${A[@]}" | grep -q "\"status\":\"$1\"" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+rec() { q_until "SELECT $1 FROM calls WHERE id = '$CALL'"; }
+
+# --- a call that is answered, talks, sends DTMF, and is hung up ---
+sed 's/@HDRCHECK@/true/' "$SC/uas_answer.xml" >uas_hdr.xml
+uas uas_hdr.xml
+outbound +14150000041 "sip:127.0.0.1:$UAS_PORT" >/dev/null
+dial '{"from": "+14150000041", "to": "+14155550100", "app": "play", "prompt": "tone.wav", "loop": true, "headers": {"X-Account": "42"}, "variables": {"crm_id": "7"}}'
+expect_match "POST /v1/calls: 201 queued" '^201 .*"status":"queued"' "$DIALED"
+check "the call is answered: in_progress" status_until in_progress
+sleep 1
+expect_match "DTMF is accepted: 202" '^202 ' "$(api POST "/v1/calls/$CALL/dtmf" "${H[@]}" -d '{"digits": "12#"}')"
+sleep 1.5
+expect_match "hang up: 200 completed" '^200 .*"status":"completed"' "$(api POST "/v1/calls/$CALL/hangup" "${A[@]}")"
+wait "$UAS_PID"
+expect_eq "sipp saw the header, answered, and got trunkd's BYE" 0 "$?"
+expect_eq "the record: outbound, completed, 200, PCMU, one attempt answered" \
+	"outbound|completed|200|PCMU|1|answered|7" \
+	"$(rec "direction, status, sip_code, codec, jsonb_array_length(attempts), attempts->0->>'result', variables->>'crm_id'")"
+expect_eq "media both ways: the prompt went out, sipp's echo came back" "t|t" \
+	"$(rec "(stats->>'tx_packets')::int > 50, (stats->>'rx_packets')::int > 50")"
+expect_eq "the digits sent came back through sipp's echo" "12#" "$(rec dtmf)"
+expect_match "the trace holds the INVITE with the header" 'X-Account: 42' "$(rec "trace::text")"
+expect_match "after the call GET /v1/calls/:id still answers" '"status":"completed"' "$(api GET "/v1/calls/$CALL" "${A[@]}")"
+expect_match "hanging up an ended call: 409" '^409 .*CALL_ENDED' "$(api POST "/v1/calls/$CALL/hangup" "${A[@]}")"
+
+# --- busy: no failover, even with a failover endpoint configured ---
+sed 's/@CODE@/486/; s/@REASON@/Busy Here/' "$SC/uas_reply.xml" >uas_486.xml
+uas uas_486.xml
+busy_port=$UAS_PORT
+sed 's/@HDRCHECK@/false/' "$SC/uas_answer.xml" >uas_any.xml
+outbound +14150000042 "sip:127.0.0.1:$busy_port" >/dev/null
+failover +14150000042 '[{"host": "127.0.0.1", "port": '"$(free_port)"', "transport": "udp", "priority": 1}]' '["unreachable", "timeout", "auth_failure"]' >/dev/null
+dial '{"from": "+14150000042", "to": "+14155550101"}'
+check "486: the call ends busy" status_until busy
+expect_eq "486: one attempt, no failover" "busy|486|1|final" \
+	"$(rec "status, sip_code, jsonb_array_length(attempts), attempts->0->>'result'")"
+
+# --- unreachable primary (TCP, port closed) → the failover endpoint ---
+uas uas_any.xml
+closed=$(free_port)
+outbound +14150000043 "sip:127.0.0.1:$closed;transport=tcp" >/dev/null
+failover +14150000043 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["unreachable"]' >/dev/null
+dial '{"from": "+14150000043", "to": "+14155550102"}'
+check "unreachable primary: answered by the failover endpoint" status_until in_progress
+api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+wait "$UAS_PID"
+expect_eq "unreachable: sipp (the failover endpoint) completed its call" 0 "$?"
+expect_eq "unreachable: two attempts, unreachable then answered" "completed|2|unreachable|tcp|answered" \
+	"$(rec "status, jsonb_array_length(attempts), attempts->0->>'result', attempts->0->>'transport', attempts->1->>'result'")"
+
+# --- a primary that never answers (UDP, nobody there) → timeout ---
+uas uas_any.xml
+outbound +14150000044 "sip:127.0.0.1:$(free_port)" >/dev/null
+failover +14150000044 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["timeout"]' >/dev/null
+dial '{"from": "+14150000044", "to": "+14155550103"}'
+check "silent primary: answered by the failover endpoint after the timeout" status_until in_progress
+api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+wait "$UAS_PID"
+expect_eq "timeout: two attempts, timeout then answered" "completed|timeout|answered" \
+	"$(rec "status, attempts->0->>'result', attempts->1->>'result'")"
+
+# --- digest auth: the right password is accepted ---
+uas "$SC/uas_auth.xml"
+outbound +14150000045 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "s3cret-pw"}' >/dev/null
+dial '{"from": "+14150000045", "to": "+14155550104"}'
+check "digest: answered after the challenge" status_until in_progress
+api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+wait "$UAS_PID"
+expect_eq "digest: sipp verified the credentials and completed" 0 "$?"
+
+# --- wrong password: auth_failure, failover to the next endpoint ---
+uas "$SC/uas_auth.xml"
+auth_port=$UAS_PORT
+uas uas_any.xml
+outbound +14150000046 "sip:127.0.0.1:$auth_port" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
+failover +14150000046 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["auth_failure"]' >/dev/null
+dial '{"from": "+14150000046", "to": "+14155550105"}'
+check "wrong password: answered by the failover endpoint" status_until in_progress
+api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+expect_eq "wrong password: auth_failure (401) then answered" "auth_failure|401|answered" \
+	"$(rec "attempts->0->>'result', attempts->0->>'sip_code', attempts->1->>'result'")"
+
+# --- a wrong password without failover: the call fails ---
+uas "$SC/uas_auth.xml"
+outbound +14150000047 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
+dial '{"from": "+14150000047", "to": "+14155550106"}'
+check "wrong password, no failover: failed" status_until failed
+expect_eq "the record says auth_failure and 401" "failed|401|auth_failure" \
+	"$(rec "status, sip_code, attempts->0->>'result'")"
+
+# --- bad requests ---
+expect_match "a number not attached for outbound: 404" '^404 .*NUMBER_NOT_FOUND' \
+	"$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000099", "to": "+14155550100"}')"
+expect_match "to that is neither E.164 nor a SIP URI: 400" '^400 .*to' \
+	"$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000041", "to": "hello"}')"
+expect_match "an unknown app: 400" '^400 .*app' \
+	"$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000041", "to": "+14155550100", "app": "fax"}')"
+expect_match "a header trunkd owns: 400" '^400 .*headers.Via' \
+	"$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000041", "to": "+14155550100", "headers": {"Via": "x"}}')"
+expect_match "a header value with CRLF: 400" '^400 .*headers.X-A' \
+	"$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000041", "to": "+14155550100", "headers": {"X-A": "a\r\nB: c"}}')"
+expect_match "malformed JSON: 400" '^400 .*INVALID_JSON' "$(api POST /v1/calls "${H[@]}" -d '{"from": ')"
+expect_match "an unknown call: 404" '^404 ' "$(api GET /v1/calls/7b0b8e3c-1111-4222-8333-944455556666 "${A[@]}")"
+expect_match "without a key: 401" '^401 ' "$(api POST /v1/calls -d '{}')"
+trunkd_stop
+finish
