@@ -92,7 +92,8 @@ json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 	const json_t *trig = json_object_get(obj, "triggers");
 	json_t *out = json_array();
 	bool enabled = false, has_enabled;
-	long long timeout = 8;
+	long long timeout = 0;
+	json_t *out_cfg;
 	size_t i;
 	json_t *e;
 
@@ -131,14 +132,17 @@ json_t *advconf_failover(const json_t *obj, struct jsonv *v)
 			   p);
 		goto fail;
 	}
-	return json_pack("{s:b, s:o, s:o, s:s, s:I}", "enabled",
-			 has_enabled ? enabled : json_array_size(out) > 0,
-			 "endpoints", out, "triggers",
-			 trig && !json_is_null(trig)
-			     ? json_deep_copy(trig)
-			     : json_pack("[s,s]", "unreachable", "timeout"),
-			 "failback", failback, "timeout_seconds",
-			 (json_int_t)timeout);
+	out_cfg = json_pack("{s:b, s:o, s:o, s:s}", "enabled",
+			    has_enabled ? enabled : json_array_size(out) > 0,
+			    "endpoints", out, "triggers",
+			    trig && !json_is_null(trig)
+				? json_deep_copy(trig)
+				: json_pack("[s,s]", "unreachable", "timeout"),
+			    "failback", failback);
+	if (out_cfg && timeout)
+		json_object_set_new(out_cfg, "timeout_seconds",
+				    json_integer(timeout));
+	return out_cfg;
 fail:
 	json_decref(out);
 	return NULL;

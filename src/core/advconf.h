@@ -18,7 +18,7 @@
 #define ADVCONF_MAX_ENDPOINTS 9
 
 /* {enabled, endpoints by priority, triggers, failback, timeout_seconds (1-30,
- * default 8: an attempt without a provisional answer by then has timed out)} */
+ * only when given; outbound.c waits 8 s without it)} */
 json_t *advconf_failover(const json_t *obj, struct jsonv *v);
 json_t *advconf_codecs(const json_t *obj, struct jsonv *v);
 json_t *advconf_alerts(const json_t *obj, struct jsonv *v);

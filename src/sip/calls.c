@@ -89,6 +89,15 @@ static uint64_t duration_ms(const struct call *c)
 	return c->answered_ms ? end - c->answered_ms : 0;
 }
 
+/* append the messages of trace to a (json_array_extend copies refs) */
+static void append_trace(json_t *a, const struct sip_trace *trace)
+{
+	json_t *msgs = sip_trace_json(trace);
+
+	json_array_extend(a, msgs);
+	json_decref(msgs);
+}
+
 /* earlier attempts' messages, then the current dialog's */
 static json_t *trace_json(const struct call *c)
 {
@@ -96,7 +105,7 @@ static json_t *trace_json(const struct call *c)
 	    c->trace_before ? json_deep_copy(c->trace_before) : json_array();
 
 	if (c->trace)
-		json_array_extend(a, sip_trace_json(c->trace));
+		append_trace(a, c->trace);
 	return a;
 }
 
@@ -432,7 +441,7 @@ void call_follow(struct call *c, const struct pl *callid)
 	if (c->trace) {
 		if (!c->trace_before)
 			c->trace_before = json_array();
-		json_array_extend(c->trace_before, sip_trace_json(c->trace));
+		append_trace(c->trace_before, c->trace);
 		c->trace = mem_deref(c->trace);
 	}
 	pl_strcpy(callid, c->callid, sizeof(c->callid));

@@ -266,6 +266,10 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
 	if (msg)
 		re_snprintf(reason, sizeof(reason), "%u %r", code,
 			    &msg->reason);
+	else if (err == EAUTH) /* from the TLS layer */
+		re_snprintf(reason, sizeof(reason),
+			    "TLS: the certificate of %s did not verify",
+			    d->eps[d->cur].host);
 	else
 		re_snprintf(reason, sizeof(reason), "%s", strerror(err));
 	if (err)
@@ -281,9 +285,9 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
 static void on_attempt_timeout(void *arg)
 {
 	struct dial *d = arg;
-	char reason[64];
+	char reason[96];
 
-	snprintf(reason, sizeof(reason), "no answer from %s in %u s",
+	snprintf(reason, sizeof(reason), "no answer from %.60s in %u s",
 		 d->eps[d->cur].host, d->attempt_timeout_s);
 	if (!(d->triggers & TRIGGER_TIMEOUT) || d->cur + 1 >= d->epc)
 		return; /* keep waiting: Timer B or the ring timeout ends it */

@@ -178,7 +178,11 @@ new_key() {
 
 finish() {
 	local pid
-	for pid in "${T_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+	# children first: killing "timeout CMD" alone would orphan CMD
+	for pid in "${T_PIDS[@]}"; do
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+	done
 	if [ "$T_FAIL" -ne 0 ] && [ -n "${TK_LOG:-}" ] && [ -f "$TK_LOG" ]; then
 		log "trunkd log (last 40 lines):"; tail -40 "$TK_LOG"
 	fi
