@@ -176,6 +176,20 @@ new_key() {
 	KEY=$(sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 }
 
+# expect_tone_heard DIR SECONDS: what baresip (with snd_path DIR/rec)
+# recorded holds at least SECONDS of the 1 kHz tone (100 ms blocks, by a
+# Goertzel filter) and none at 1.7 kHz (so the measure can fail)
+expect_tone_heard() {
+	local dec tone other n
+	dec=$(ls "$1"/rec/*-dec.wav 2>/dev/null | head -1)
+	tone=$("$TRUNKD_TOOLS/wavtool" tone "$dec" 1000 2>&1)
+	other=$("$TRUNKD_TOOLS/wavtool" tone "$dec" 1700 2>&1)
+	log "baresip heard at 1000 Hz: $tone; at 1700 Hz: $other"
+	n=$(sed -n 's/.*tone_blocks=\([0-9]*\).*/\1/p' <<<"$tone")
+	check "the 1 kHz tone came back (>= $2 s of it)" test "${n:-0}" -ge $(($2 * 10))
+	expect_match "and nothing at 1700 Hz: the measure can fail" 'tone_blocks=0\b' "$other"
+}
+
 finish() {
 	local pid
 	# children first: killing "timeout CMD" alone would orphan CMD

@@ -84,29 +84,25 @@ check "486: the call ends busy" status_until busy
 expect_eq "486: one attempt, no failover" "busy|486|1|final" \
 	"$(rec "status, sip_code, jsonb_array_length(attempts), attempts->0->>'result'")"
 
-# --- unreachable primary (TCP, port closed) → the failover endpoint ---
-uas uas_any.xml
-closed=$(free_port)
-outbound +14150000043 "sip:127.0.0.1:$closed;transport=tcp" >/dev/null
-failover +14150000043 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["unreachable"]' >/dev/null
-dial '{"from": "+14150000043", "to": "+14155550102"}'
-check "unreachable primary: answered by the failover endpoint" status_until in_progress
-api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
-wait "$UAS_PID"
-expect_eq "unreachable: sipp (the failover endpoint) completed its call" 0 "$?"
-expect_eq "unreachable: two attempts, unreachable then answered" "completed|2|unreachable|tcp|answered" \
-	"$(rec "status, jsonb_array_length(attempts), attempts->0->>'result', attempts->0->>'transport', attempts->1->>'result'")"
-
-# --- a primary that never answers (UDP, nobody there) → timeout ---
-uas uas_any.xml
-outbound +14150000044 "sip:127.0.0.1:$(free_port)" >/dev/null
-failover +14150000044 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["timeout"]' >/dev/null
-dial '{"from": "+14150000044", "to": "+14155550103"}'
-check "silent primary: answered by the failover endpoint after the timeout" status_until in_progress
-api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
-wait "$UAS_PID"
-expect_eq "timeout: two attempts, timeout then answered" "completed|timeout|answered" \
-	"$(rec "status, attempts->0->>'result', attempts->1->>'result'")"
+# failover_case NUMBER PRIMARY TRIGGER WHAT: NUMBER's primary is PRIMARY,
+# a sipp that answers is its failover endpoint for TRIGGER; the call must
+# reach sipp after an attempt that ended with TRIGGER
+failover_case() {
+	uas uas_any.xml
+	outbound "$1" "$2" >/dev/null
+	failover "$1" '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' "[\"$3\"]" >/dev/null
+	dial '{"from": "'"$1"'", "to": "+14155550102"}'
+	check "$4: answered by the failover endpoint" status_until in_progress
+	api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+	wait "$UAS_PID"
+	expect_eq "$4: sipp (the failover endpoint) completed its call" 0 "$?"
+	expect_eq "$4: two attempts, $3 then answered" "completed|2|$3|answered" \
+		"$(rec "status, jsonb_array_length(attempts), attempts->0->>'result', attempts->1->>'result'")"
+}
+failover_case +14150000043 "sip:127.0.0.1:$(free_port);transport=tcp" unreachable \
+	"a closed TCP port (unreachable)"
+failover_case +14150000044 "sip:127.0.0.1:$(free_port)" timeout \
+	"a silent UDP port (timeout after 2 s)"
 
 # --- digest auth: the right password is accepted ---
 uas "$SC/uas_auth.xml"
