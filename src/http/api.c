@@ -175,6 +175,8 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/calls/:id", api_sip_call_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace", api_sip_call_trace_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace.pcap", api_sip_call_pcap_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/test-call", api_test_call_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/test-call/status", api_test_call_status_h, ROUTE_AUTH},
     {"POST", "/v1/calls", api_call_create_h, ROUTE_AUTH},
     {"GET", "/v1/calls/:id", api_call_get_h, ROUTE_AUTH},
     {"POST", "/v1/calls/:id/hangup", api_call_hangup_h, ROUTE_AUTH},

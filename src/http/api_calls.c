@@ -31,11 +31,12 @@
 	"'codec', c.codec, 'srtp', c.srtp, 'transport', c.transport, "         \
 	"'app', c.app, 'variables', c.variables, 'attempts', c.attempts"
 
-enum call_view { VIEW_CALL, VIEW_TRACE, VIEW_PCAP };
+enum call_view { VIEW_CALL, VIEW_TRACE, VIEW_PCAP, VIEW_TEST };
 
 struct call_query {
 	struct http_req *req; /* ref */
 	enum call_view view;
+	char id[37];
 };
 
 static void query_destructor(void *arg)
@@ -180,7 +181,7 @@ void api_sip_calls_h(struct http_req *req, void *arg)
 }
 
 /* "Name: value" lines of a SIP message, and its body */
-static json_t *ladder_message(const json_t *m, size_t seq)
+json_t *api_ladder_message(const json_t *m, size_t seq)
 {
 	const char *text = json_string_value(json_object_get(m, "text"));
 	const char *p = text ? text : "", *eol;
@@ -238,7 +239,7 @@ static void reply_trace(struct http_req *req, const char *id,
 	size_t i;
 
 	json_array_foreach(trace, i, m)
-	    json_array_append_new(msgs, ladder_message(m, i + 1));
+	    json_array_append_new(msgs, api_ladder_message(m, i + 1));
 	http_reply_data(
 	    req, 200, json_pack("{s:s, s:o}", "call_id", id, "messages", msgs));
 }
@@ -288,7 +289,7 @@ static void on_call(int err, const PGresult *res, void *arg)
 {
 	struct call_query *q = arg;
 	json_t *call = err ? NULL : api_result_json(res);
-	const char *id = http_req_param(q->req, "id");
+	const char *id = q->id;
 
 	if (err)
 		api_reply_store_error(q->req, err);
@@ -298,6 +299,8 @@ static void on_call(int err, const PGresult *res, void *arg)
 		reply_trace(q->req, id, json_object_get(call, "trace"));
 	else if (q->view == VIEW_PCAP)
 		reply_pcap(q->req, id, json_object_get(call, "trace"));
+	else if (q->view == VIEW_TEST)
+		api_test_call_reply(q->req, call);
 	else
 		http_reply_data(q->req, 200, json_incref(call));
 	json_decref(call);
@@ -305,9 +308,22 @@ static void on_call(int err, const PGresult *res, void *arg)
 }
 
 static void call_query(struct http_req *req, struct api *api,
-		       enum call_view view)
+		       enum call_view view, const char *id)
 {
-	const char *id = http_req_param(req, "id");
+	static const char *const sql[] = {
+	    [VIEW_CALL] =
+		"SELECT json_build_object(" LIST_COLUMNS
+		", 'sip_call_id', c.sip_call_id, 'stats', c.stats, "
+		"'dtmf', c.dtmf, 'recording', c.recording, "
+		"'trace_messages', json_array_length(c.trace)) FROM "
+		"calls c WHERE c.id = $2::uuid AND c.org_id = $1::uuid",
+	    [VIEW_TRACE] = "SELECT json_build_object('trace', c.trace) FROM "
+			   "calls c WHERE c.id = $2::uuid AND c.org_id = "
+			   "$1::uuid",
+	    [VIEW_TEST] = "SELECT json_build_object(" LIST_COLUMNS
+			  ", 'trace', c.trace) FROM calls c WHERE c.id = "
+			  "$2::uuid AND c.org_id = $1::uuid",
+	};
 	struct call_query *q;
 
 	if (!api_sip_enabled(req))
@@ -323,17 +339,8 @@ static void call_query(struct http_req *req, struct api *api,
 	}
 	q->req = mem_ref(req);
 	q->view = view;
-	if (store_query(api->store,
-			view == VIEW_CALL
-			    ? "SELECT json_build_object(" LIST_COLUMNS
-			      ", 'sip_call_id', c.sip_call_id, 'stats', "
-			      "c.stats, 'dtmf', c.dtmf, 'recording', "
-			      "c.recording, 'trace_messages', "
-			      "json_array_length(c.trace)) FROM calls c WHERE "
-			      "c.id = $2::uuid AND c.org_id = $1::uuid"
-			    : "SELECT json_build_object('trace', c.trace) FROM "
-			      "calls c WHERE c.id = $2::uuid AND c.org_id = "
-			      "$1::uuid",
+	snprintf(q->id, sizeof(q->id), "%s", id);
+	if (store_query(api->store, sql[view == VIEW_PCAP ? VIEW_TRACE : view],
 			2,
 			(const char *const[]){api_principal(req)->org_id, id},
 			on_call, q)) {
@@ -344,15 +351,20 @@ static void call_query(struct http_req *req, struct api *api,
 
 void api_sip_call_h(struct http_req *req, void *arg)
 {
-	call_query(req, arg, VIEW_CALL);
+	call_query(req, arg, VIEW_CALL, http_req_param(req, "id"));
 }
 
 void api_sip_call_trace_h(struct http_req *req, void *arg)
 {
-	call_query(req, arg, VIEW_TRACE);
+	call_query(req, arg, VIEW_TRACE, http_req_param(req, "id"));
 }
 
 void api_sip_call_pcap_h(struct http_req *req, void *arg)
 {
-	call_query(req, arg, VIEW_PCAP);
+	call_query(req, arg, VIEW_PCAP, http_req_param(req, "id"));
+}
+
+void api_call_record_test(struct http_req *req, struct api *api, const char *id)
+{
+	call_query(req, api, VIEW_TEST, id);
 }

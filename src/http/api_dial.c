@@ -196,7 +196,7 @@ void api_call_get_h(struct http_req *req, void *arg)
 		return;
 	call = api->calls
 		   ? calls_find_json(api->calls, api_principal(req)->org_id,
-				     http_req_param(req, "id"))
+				     http_req_param(req, "id"), false)
 		   : NULL;
 	if (call) {
 		http_reply_data(req, 200, call);
@@ -238,7 +238,7 @@ void api_call_hangup_h(struct http_req *req, void *arg)
 		return;
 	http_reply_data(
 	    req, 200,
-	    calls_find_json(api->calls, api_principal(req)->org_id, id));
+	    calls_find_json(api->calls, api_principal(req)->org_id, id, false));
 }
 
 /* POST /v1/calls/:id/dtmf {digits} → {call_id, digits} */

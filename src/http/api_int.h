@@ -71,6 +71,17 @@ void api_call_create_h(struct http_req *req, void *arg);
 void api_call_get_h(struct http_req *req, void *arg);
 void api_call_hangup_h(struct http_req *req, void *arg);
 void api_call_dtmf_h(struct http_req *req, void *arg);
+/* One trace message as the ladder shows it: seq, time, direction,
+ * transport, src, dst, first_line, headers, body (api_calls.c) */
+json_t *api_ladder_message(const json_t *m, size_t seq);
+/* The record of call id (org of req) answered by api_test_call_reply(),
+ * or 404 (api_calls.c) */
+void api_call_record_test(struct http_req *req, struct api *api,
+			  const char *id);
+/* test calls (api_testcall.c) */
+void api_test_call_reply(struct http_req *req, const json_t *call);
+void api_test_call_h(struct http_req *req, void *arg);
+void api_test_call_status_h(struct http_req *req, void *arg);
 /* configuration-only answers (api_info.c) */
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);

@@ -1,5 +1,7 @@
 /** @file call_app.c  Call applications: echo, play, record, dtmf (see .h) */
 #include <errno.h>
+#include <stdlib.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <re_types.h>
@@ -18,7 +20,7 @@
 #define DIGIT_TIMEOUT_MS 10000
 #define DEFAULT_DIGITS	 16
 
-enum app_kind { APP_ECHO, APP_PLAY, APP_RECORD, APP_DTMF };
+enum app_kind { APP_ECHO, APP_PLAY, APP_RECORD, APP_DTMF, APP_TONE };
 
 struct call_app {
 	enum app_kind kind;
@@ -171,7 +173,8 @@ static void on_digit(char digit, void *arg)
 
 static int kind_of(const char *app, enum app_kind *k)
 {
-	static const char *const names[] = {"echo", "play", "record", "dtmf"};
+	static const char *const names[] = {"echo", "play", "record", "dtmf",
+					    "tone"};
 
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (app && !strcmp(app, names[i])) {
@@ -181,12 +184,31 @@ static int kind_of(const char *app, enum app_kind *k)
 	return EINVAL;
 }
 
+/* tone: one second of 1 kHz at -10 dBFS, looped (test calls) */
+static int make_tone(struct call_app *a)
+{
+	a->prompt.samples = malloc(8000 * sizeof(int16_t));
+	if (!a->prompt.samples)
+		return ENOMEM;
+	a->prompt.count = 8000;
+	for (size_t i = 0; i < 8000; i++) /* 8 samples a period */
+		a->prompt.samples[i] =
+		    (int16_t)(10362.0 * sin(2 * M_PI * 1000.0 * i / 8000.0));
+	return 0;
+}
+
 static int load_prompt(struct call_app *a, const struct call_app_opts *o)
 {
 	char path[512];
 	const char *why = NULL;
-	int err;
+	int err = 0;
 
+	if (a->kind == APP_TONE)
+		err = make_tone(a);
+	if (a->kind == APP_TONE) {
+		a->prompt_over = err != 0;
+		return err;
+	}
 	if (!o->prompt) {
 		a->prompt_over = true;
 		return 0;
@@ -235,7 +257,7 @@ int call_app_start(struct call_app **ap, struct rtp_session *rs,
 	snprintf(a->call_id, sizeof(a->call_id), "%s", o->call_id);
 	a->pt = o->pt;
 	a->law = o->pt == 0 ? G711_ULAW : G711_ALAW;
-	a->loop = o->loop && kind == APP_PLAY;
+	a->loop = (o->loop && kind == APP_PLAY) || kind == APP_TONE;
 	a->max_digits = o->max_digits ? o->max_digits : DEFAULT_DIGITS;
 	a->start_ms = tmr_jiffies();
 	tmr_init(&a->frame_tmr);

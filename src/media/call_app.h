@@ -7,6 +7,7 @@
  *   record  the caller's audio, decoded, into <recordings>/<call id>.wav
  *   dtmf    the prompt (if any) once, then digits are collected until '#',
  *           max_digits, or DIGIT_TIMEOUT_MS without a digit; then hang up
+ *   tone    a 1 kHz tone until the call ends (test calls)
  *
  * Audio is sent in 20 ms G.711 frames paced from the start time (frames
  * that fall behind are caught up, at most 5 at once).  When the

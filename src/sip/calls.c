@@ -543,12 +543,16 @@ static struct call *find(struct calls *cs, const char *org_id, const char *id,
 	return c;
 }
 
-json_t *calls_find_json(struct calls *cs, const char *org_id, const char *id)
+json_t *calls_find_json(struct calls *cs, const char *org_id, const char *id,
+			bool with_trace)
 {
 	bool live;
 	struct call *c = find(cs, org_id, id, &live);
+	json_t *o = c ? call_json(c, false) : NULL;
 
-	return c ? call_json(c, false) : NULL;
+	if (o && with_trace)
+		json_object_set_new(o, "trace", trace_json(c));
+	return o;
 }
 
 int calls_hangup(struct calls *cs, const char *org_id, const char *id)

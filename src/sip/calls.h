@@ -80,9 +80,9 @@ unsigned calls_active(const struct calls *cs);
 int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 	       const char **code, const char **why);
 /* A call of org_id still in memory (in progress or ended moments ago) as
- * JSON (a new reference), or NULL */
+ * JSON (a new reference; with_trace adds its SIP messages), or NULL */
 struct json_t *calls_find_json(struct calls *cs, const char *org_id,
-			       const char *id);
+			       const char *id, bool with_trace);
 /* Hang a call up (CANCEL before the answer, BYE after): 0, ENOENT, or
  * EALREADY when it has already ended */
 int calls_hangup(struct calls *cs, const char *org_id, const char *id);

@@ -13,7 +13,9 @@
  *   timeout       no provisional response beyond 100 Trying and no final
  *                 one within failover_config.timeout_seconds (default 8;
  *                 Timer B is 32); once the callee rings, trunkd never
- *                 dials another endpoint: the callee would ring twice
+ *                 dials another endpoint: the callee would ring twice.
+ *                 An endpoint that sent nothing at all by then ends its
+ *                 attempt even without failover (the call fails: timeout)
  *   auth_failure  401/407 again after credentials were sent (or none are
  *                 configured), or 403 after credentials were sent
  * Any other final answer ends the call: 486/600/603 busy, 408/480/487
@@ -72,6 +74,7 @@ struct dial {
 	char auth_user[128];
 	char *password; /* owned (mem), NULL without credentials */
 	bool auth_sent, provisional;
+	bool responded;	  /* anything at all, 100 Trying included */
 	bool srtp_wanted; /* secure_media, default true on TLS */
 	json_t *row;	  /* owned: the effective outbound row */
 	json_t *attempts; /* owned: [{endpoint, transport, result, ...}] */
@@ -202,6 +205,7 @@ static void on_progress(const struct sip_msg *msg, void *arg)
 	struct call *c = arg;
 	struct dial *d = c->dial;
 
+	d->responded = true;
 	if (msg->scode <= 100 || d->provisional)
 		return;
 	d->provisional = true;
@@ -239,6 +243,28 @@ static int on_sdp_answer(const struct sip_msg *msg, void *arg)
 	return 0;
 }
 
+/* an error before any answer from a host name that is not a transport
+ * error: the name did not resolve (libre's DNS client or its absence) */
+static bool dns_error(const struct dial *d, int err)
+{
+	struct sa ip;
+
+	if (d->responded || !sa_set_str(&ip, d->eps[d->cur].host, 0))
+		return false;
+	switch (err) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EPIPE:
+	case EAUTH:
+		return false;
+	default:
+		return true;
+	}
+}
+
 static void on_close(int err, const struct sip_msg *msg, void *arg)
 {
 	struct call *c = arg;
@@ -266,6 +292,10 @@ static void on_close(int err, const struct sip_msg *msg, void *arg)
 	if (msg)
 		re_snprintf(reason, sizeof(reason), "%u %r", code,
 			    &msg->reason);
+	else if (dns_error(d, err))
+		re_snprintf(reason, sizeof(reason),
+			    "DNS: %s does not resolve (%s)",
+			    d->eps[d->cur].host, strerror(err));
 	else if (err == EAUTH) /* from the TLS layer */
 		re_snprintf(reason, sizeof(reason),
 			    "TLS: the certificate of %s did not verify",
@@ -289,7 +319,10 @@ static void on_attempt_timeout(void *arg)
 
 	snprintf(reason, sizeof(reason), "no answer from %.60s in %u s",
 		 d->eps[d->cur].host, d->attempt_timeout_s);
-	if (!(d->triggers & TRIGGER_TIMEOUT) || d->cur + 1 >= d->epc)
+	/* silence (not even 100 Trying) ends the attempt; a 100 without a
+	 * ringing only when failing over to another endpoint */
+	if (d->responded &&
+	    (!(d->triggers & TRIGGER_TIMEOUT) || d->cur + 1 >= d->epc))
 		return; /* keep waiting: Timer B or the ring timeout ends it */
 	log_info("call", d->c->id, "%s", reason);
 	attempt_failed(d, TRIGGER_TIMEOUT, 0, reason);
@@ -370,7 +403,7 @@ static int attempt(struct dial *d)
 	snprintf(c->from, sizeof(c->from), "%s", from);
 	snprintf(c->to, sizeof(c->to), "%s", uri);
 	c->transport = ep->transport;
-	d->auth_sent = d->provisional = false;
+	d->auth_sent = d->provisional = d->responded = false;
 	err = sipsess_connect(
 	    &c->sess, c->cs->sock, uri, NULL, from, c->number, NULL, 0,
 	    "application/sdp", offer, auth_h, d, false, call_on_offer,
@@ -574,7 +607,8 @@ static int dial_alloc(struct dial **dp, struct call *c, const json_t *row,
 int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 	       const char **code, const char **why)
 {
-	static const char *const apps[] = {"echo", "play", "record", "dtmf"};
+	static const char *const apps[] = {"echo", "play", "record", "dtmf",
+					   "tone"};
 	char number[SIPCONF_NUMBER_MAX + 1];
 	const json_t *row;
 	json_t *shown;
@@ -587,7 +621,7 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 		if (!strcmp(r->app, apps[i]))
 			break;
 	if (i == sizeof(apps) / sizeof(apps[0])) {
-		*why = "app must be one of echo, play, record, dtmf";
+		*why = "app must be one of echo, play, record, dtmf, tone";
 		return EINVAL;
 	}
 	row = sipconf_number_normalize(r->from, true, number)

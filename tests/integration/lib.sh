@@ -164,6 +164,25 @@ reject() {
 	echo "$T_DIR/reject_$1.xml"
 }
 
+# attach_outbound NUMBER ENDPOINT [OPTIONS]: attach NUMBER for outbound SIP
+# (with $KEY)
+attach_outbound() {
+	api POST /v1/sip/attach -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+		-d '{"phone_numbers": ["'"$1"'"], "directions": [{"type": "outbound", "sip_endpoint": "'"$2"'", "options": '"${3:-{\}}"'}], "service": "sip"}'
+}
+
+# uas SCENARIO: a one-call sipp provider (echoing RTP) in the background;
+# sets UAS_PORT and UAS_PID
+uas() {
+	UAS_PORT=$(free_port)
+	timeout 60 sipp -sf "$1" -i 127.0.0.1 -p "$UAS_PORT" -mp "$(free_port)" \
+		-rtp_echo -m 1 -timeout 50 -nostdin -trace_err \
+		-error_file "$T_DIR/uas_$UAS_PORT.err" >/dev/null 2>&1 &
+	UAS_PID=$!
+	T_PIDS+=("$UAS_PID")
+	sleep 0.3
+}
+
 # admin ARGS...: trunkd admin against this test's database
 admin() { "$TRUNKD_BIN" admin "$@"; }
 

@@ -16,23 +16,9 @@ H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
 A=(-H "Authorization: Bearer $KEY")
 cd "$T_DIR" || exit 1
 
-# outbound NUMBER ENDPOINT [OPTIONS]: attach NUMBER for outbound SIP
-outbound() {
-	api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["'"$1"'"], "directions": [{"type": "outbound", "sip_endpoint": "'"$2"'", "options": '"${3:-{\}}"'}], "service": "sip"}'
-}
 # failover NUMBER ENDPOINTS TRIGGERS: PATCH its failover_config
 failover() {
 	api PATCH /v1/sip/config "${H[@]}" -d '{"phone_number": "'"$1"'", "direction": "outbound", "failover_config": {"enabled": true, "endpoints": '"$2"', "triggers": '"$3"', "timeout_seconds": 2}}'
-}
-# uas SCENARIO: a one-call sipp provider in the background; sets UAS_PORT
-uas() {
-	UAS_PORT=$(free_port)
-	timeout 60 sipp -sf "$1" -i 127.0.0.1 -p "$UAS_PORT" -mp "$(free_port)" \
-		-rtp_echo -m 1 -timeout 50 -nostdin -trace_err \
-		-error_file "$T_DIR/uas_$UAS_PORT.err" >/dev/null 2>&1 &
-	UAS_PID=$!
-	T_PIDS+=("$UAS_PID")
-	sleep 0.3
 }
 # dial JSON: POST /v1/calls; sets CALL (the id) and DIALED (the reply)
 dial() {
@@ -52,7 +38,7 @@ rec() { q_until "SELECT $1 FROM calls WHERE id = '$CALL'"; }
 # --- a call that is answered, talks, sends DTMF, and is hung up ---
 sed 's/@HDRCHECK@/true/' "$SC/uas_answer.xml" >uas_hdr.xml
 uas uas_hdr.xml
-outbound +14150000041 "sip:127.0.0.1:$UAS_PORT" >/dev/null
+attach_outbound +14150000041 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 dial '{"from": "+14150000041", "to": "+14155550100", "app": "play", "prompt": "tone.wav", "loop": true, "headers": {"X-Account": "42"}, "variables": {"crm_id": "7"}}'
 expect_match "POST /v1/calls: 201 queued" '^201 .*"status":"queued"' "$DIALED"
 check "the call is answered: in_progress" status_until in_progress
@@ -77,7 +63,7 @@ sed 's/@CODE@/486/; s/@REASON@/Busy Here/' "$SC/uas_reply.xml" >uas_486.xml
 uas uas_486.xml
 busy_port=$UAS_PORT
 sed 's/@HDRCHECK@/false/' "$SC/uas_answer.xml" >uas_any.xml
-outbound +14150000042 "sip:127.0.0.1:$busy_port" >/dev/null
+attach_outbound +14150000042 "sip:127.0.0.1:$busy_port" >/dev/null
 failover +14150000042 '[{"host": "127.0.0.1", "port": '"$(free_port)"', "transport": "udp", "priority": 1}]' '["unreachable", "timeout", "auth_failure"]' >/dev/null
 dial '{"from": "+14150000042", "to": "+14155550101"}'
 check "486: the call ends busy" status_until busy
@@ -89,7 +75,7 @@ expect_eq "486: one attempt, no failover" "busy|486|1|final" \
 # reach sipp after an attempt that ended with TRIGGER
 failover_case() {
 	uas uas_any.xml
-	outbound "$1" "$2" >/dev/null
+	attach_outbound "$1" "$2" >/dev/null
 	failover "$1" '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' "[\"$3\"]" >/dev/null
 	dial '{"from": "'"$1"'", "to": "+14155550102"}'
 	check "$4: answered by the failover endpoint" status_until in_progress
@@ -106,7 +92,7 @@ failover_case +14150000044 "sip:127.0.0.1:$(free_port)" timeout \
 
 # --- digest auth: the right password is accepted ---
 uas "$SC/uas_auth.xml"
-outbound +14150000045 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "s3cret-pw"}' >/dev/null
+attach_outbound +14150000045 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "s3cret-pw"}' >/dev/null
 dial '{"from": "+14150000045", "to": "+14155550104"}'
 check "digest: answered after the challenge" status_until in_progress
 api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
@@ -117,7 +103,7 @@ expect_eq "digest: sipp verified the credentials and completed" 0 "$?"
 uas "$SC/uas_auth.xml"
 auth_port=$UAS_PORT
 uas uas_any.xml
-outbound +14150000046 "sip:127.0.0.1:$auth_port" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
+attach_outbound +14150000046 "sip:127.0.0.1:$auth_port" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
 failover +14150000046 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["auth_failure"]' >/dev/null
 dial '{"from": "+14150000046", "to": "+14155550105"}'
 check "wrong password: answered by the failover endpoint" status_until in_progress
@@ -127,7 +113,7 @@ expect_eq "wrong password: auth_failure (401) then answered" "auth_failure|401|a
 
 # --- a wrong password without failover: the call fails ---
 uas "$SC/uas_auth.xml"
-outbound +14150000047 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
+attach_outbound +14150000047 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
 dial '{"from": "+14150000047", "to": "+14155550106"}'
 check "wrong password, no failover: failed" status_until failed
 expect_eq "the record says auth_failure and 401" "failed|401|auth_failure" \
