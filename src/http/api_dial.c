@@ -11,52 +11,21 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include "http/api_int.h"
+#include "core/hdrmap.h"
 #include "core/jsonv.h"
 #include "sip/calls.h"
 
 #define DIAL_MAX_HEADERS   20
 #define DIAL_MAX_VARIABLES 50
 
-/* SIP header names trunkd writes itself: a request may not set them */
-static bool header_reserved(const char *name)
-{
-	static const char *const owned[] = {"Via",
-					    "From",
-					    "To",
-					    "Call-ID",
-					    "CSeq",
-					    "Contact",
-					    "Max-Forwards",
-					    "Content-Type",
-					    "Content-Length",
-					    "Route",
-					    "Record-Route",
-					    "Authorization",
-					    "Proxy-Authorization",
-					    "Session-Expires",
-					    "Require",
-					    "Supported",
-					    "Allow",
-					    "User-Agent",
-					    "X-Call-Id",
-					    NULL};
-
-	for (size_t i = 0; owned[i]; i++)
-		if (!strcasecmp(name, owned[i]))
-			return true;
-	return false;
-}
-
-static bool token_ok(const char *s)
+static bool variable_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (!n || n > 64)
-		return false;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789-_.!%*+`'~") == n;
+	return n && n <= 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-_.") == n;
 }
 
 /* {name: string} with at most max entries; headers: SIP-safe names */
@@ -83,12 +52,12 @@ static bool string_map(struct jsonv *v, const json_t *body, const char *key,
 					  "%s.%.64s must be a string of at "
 					  "most 256 characters on one line",
 					  key, name);
-		if (headers && (!token_ok(name) || header_reserved(name)))
+		if (headers && !hdrmap_header_ok(name))
 			return jsonv_fail(v, "INVALID_FIELD",
 					  "%s.%.64s is not a header name a "
 					  "call may set",
 					  key, name);
-		if (!headers && !token_ok(name))
+		if (!headers && !variable_ok(name))
 			return jsonv_fail(v, "INVALID_FIELD",
 					  "%s.%.64s is not a variable name",
 					  key, name);

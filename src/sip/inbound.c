@@ -23,6 +23,7 @@
 #include <re_sipsess.h>
 #include <jansson.h>
 #include "core/cidr.h"
+#include "core/hdrmap.h"
 #include "core/log.h"
 #include "core/sipconf.h"
 #include "media/rtp_session.h"
@@ -172,6 +173,16 @@ static unsigned session_expires_of(const struct calls *cs,
 	return *se < cs->opts.min_se ? 422 : 0;
 }
 
+static bool msg_header(const char *name, char *buf, size_t size, void *arg)
+{
+	const struct sip_hdr *h = sip_msg_xhdr(arg, name);
+
+	if (!h)
+		return false;
+	pl_strcpy(&h->val, buf, size);
+	return true;
+}
+
 static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 				 const char *number, const json_t *row)
 {
@@ -185,6 +196,9 @@ static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
 	c->transport = sip_transp_name(msg->tp);
 	c->app = app_of(row);
+	c->variables = json_object();
+	hdrmap_inbound(json_object_get(row, "headers"), msg_header, (void *)msg,
+		       c->variables);
 	call_follow(c, &msg->callid);
 	return c;
 }

@@ -44,6 +44,7 @@
 #include <jansson.h>
 #include "core/advconf.h"
 #include "core/e164.h"
+#include "core/hdrmap.h"
 #include "core/log.h"
 #include "core/secret.h"
 #include "core/sipconf.h"
@@ -447,24 +448,34 @@ static int open_password(struct dial *d, struct calls *cs, const json_t *row)
 	return err;
 }
 
-/* "Name: value\r\n" for each of the request's headers (validated) */
-static int render_headers(struct dial *d, const json_t *headers)
+/*
+ * "Name: value\r\n" for each of the request's headers (validated by the
+ * API), then what the number's header mappings make of the variables
+ */
+static int render_headers(struct dial *d, const json_t *headers,
+			  const json_t *vars)
 {
+	char *mapped =
+	    hdrmap_outbound(json_object_get(d->row, "headers"), vars);
 	struct mbuf *mb;
 	const char *name;
 	json_t *v;
 	int err = 0;
 
-	if (!json_object_size(headers))
-		return 0;
-	mb = mbuf_alloc(256);
-	if (!mb)
+	if (!mapped)
 		return ENOMEM;
+	mb = mbuf_alloc(256);
+	if (!mb) {
+		free(mapped);
+		return ENOMEM;
+	}
 	json_object_foreach((json_t *)headers, name, v)
 	{
 		err |=
 		    mbuf_printf(mb, "%s: %s\r\n", name, json_string_value(v));
 	}
+	err |= mbuf_write_str(mb, mapped);
+	free(mapped);
 	if (!err) {
 		mb->pos = 0;
 		err = mbuf_strdup(mb, &d->hdrs, mb->end);
@@ -595,7 +606,7 @@ static int dial_alloc(struct dial **dp, struct call *c, const json_t *row,
 	if (!err)
 		err = open_password(d, c->cs, row);
 	if (!err)
-		err = render_headers(d, r->headers);
+		err = render_headers(d, r->headers, r->variables);
 	if (err) {
 		mem_deref(d);
 		return err;

@@ -45,5 +45,13 @@ sdp=$'v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm
 inv="INVITE sip:+14150000001@127.0.0.1:$SIPS_PORT;transport=tls SIP/2.0"$'\r\n'"Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bKtls488"$'\r\n'"From: <sip:x@127.0.0.1>;tag=1"$'\r\n'"To: <sip:+14150000001@127.0.0.1>"$'\r\n'"Call-ID: tls488@x"$'\r\n'"CSeq: 1 INVITE"$'\r\n'"Contact: <sip:x@127.0.0.1:5061;transport=tls>"$'\r\n'"Max-Forwards: 70"$'\r\n'"Content-Type: application/sdp"$'\r\n'"Content-Length: ${#sdp}"$'\r\n\r\n'"$sdp"
 r=$( (printf '%s' "$inv"; sleep 2) | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$SIPS_PORT" 2>/dev/null | tr -d '\r')
 expect_match "plain RTP over TLS gets 488 with a Warning" $'SIP/2.0 488 Not Acceptable Here.*Warning: 399 trunkd "SRTP' "$r"
+
+# header mappings, inbound: a custom header and User-to-User become the
+# call's variables
+api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000003"], "directions": [{"type": "inbound", "headers": {"direction": "inbound", "headers": [{"type": "custom", "key": "X-Cool-Guy", "value": "First_Name"}, {"type": "uui", "target": "CustomerId", "purpose": "bland", "encoding": "hex", "content": "id"}]}}], "service": "sip"}' >/dev/null
+sed '0,/Max-Forwards: 70/s//Max-Forwards: 70\n      X-Cool-Guy: Alice\n      User-to-User: 3432;encoding=hex;purpose=bland/' "$SC/uac_echo.xml" >"$T_DIR/uac_hdrs.xml"
+check "a call carrying mapped headers completes" sippr -sf "$T_DIR/uac_hdrs.xml" -s 14150000003 -m 1 -d 500
+expect_eq "its record holds the variables the mappings made" 'Alice|42' \
+	"$(q_until "SELECT variables->>'First_Name', variables->>'CustomerId' FROM calls WHERE number = '+14150000003'")"
 trunkd_stop
 finish

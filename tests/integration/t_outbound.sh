@@ -37,6 +37,7 @@ rec() { q_until "SELECT $1 FROM calls WHERE id = '$CALL'"; }
 
 # --- a call that is answered, talks, sends DTMF, and is hung up ---
 sed 's/@HDRCHECK@/true/' "$SC/uas_answer.xml" >uas_hdr.xml
+sed 's/@HDRCHECK@/false/' "$SC/uas_answer.xml" >uas_any.xml
 uas uas_hdr.xml
 attach_outbound +14150000041 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 dial '{"from": "+14150000041", "to": "+14155550100", "app": "play", "prompt": "tone.wav", "loop": true, "headers": {"X-Account": "42"}, "variables": {"crm_id": "7"}}'
@@ -58,11 +59,21 @@ expect_match "the trace holds the INVITE with the header" 'X-Account: 42' "$(rec
 expect_match "after the call GET /v1/calls/:id still answers" '"status":"completed"' "$(api GET "/v1/calls/$CALL" "${A[@]}")"
 expect_match "hanging up an ended call: 409" '^409 .*CALL_ENDED' "$(api POST "/v1/calls/$CALL/hangup" "${A[@]}")"
 
+# --- header mappings, outbound: variables become headers ---
+uas uas_any.xml
+api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000048"], "directions": [{"type": "outbound", "sip_endpoint": "sip:127.0.0.1:'"$UAS_PORT"'", "headers": {"direction": "outbound", "headers": [{"type": "custom", "key": "Favorite_Color", "value": "X-Favorite-Color"}, {"type": "uui", "target": "CustomerKV", "purpose": "bland", "content": "customerid_1234", "encoding": "hex"}]}}], "service": "sip"}' >/dev/null
+dial '{"from": "+14150000048", "to": "+14155550107", "variables": {"Favorite_Color": "blue", "CustomerKV": "7"}}'
+check "mapped headers: the call is answered" status_until in_progress
+api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
+wait "$UAS_PID"
+inv=$(rec "trace->0->>'text'")
+expect_match "the INVITE carries the mapped custom header" 'X-Favorite-Color: blue' "$inv"
+expect_match "and User-to-User, hex, with its purpose" 'User-to-User: 37;encoding=hex;purpose=bland' "$inv"
+
 # --- busy: no failover, even with a failover endpoint configured ---
 sed 's/@CODE@/486/; s/@REASON@/Busy Here/' "$SC/uas_reply.xml" >uas_486.xml
 uas uas_486.xml
 busy_port=$UAS_PORT
-sed 's/@HDRCHECK@/false/' "$SC/uas_answer.xml" >uas_any.xml
 attach_outbound +14150000042 "sip:127.0.0.1:$busy_port" >/dev/null
 failover +14150000042 '[{"host": "127.0.0.1", "port": '"$(free_port)"', "transport": "udp", "priority": 1}]' '["unreachable", "timeout", "auth_failure"]' >/dev/null
 dial '{"from": "+14150000042", "to": "+14155550101"}'
