@@ -152,6 +152,7 @@ static int app_start(struct app *app)
 	    .tls_listen = cfg->sip_tls_listen,
 	    .rtp_port_min = cfg->rtp_port_min,
 	    .rtp_port_max = cfg->rtp_port_max,
+	    .register_expires = cfg->register_expires,
 	    .calls =
 		{
 		    .public_ip = cfg->public_ip,
@@ -190,7 +191,8 @@ static int app_start(struct app *app)
 	if (err)
 		return err;
 	err = api_alloc(&app->api, &app->loop, cfg, app->store, app->map,
-			sip_server_callset(app->sip));
+			sip_server_callset(app->sip),
+			sip_server_registrations(app->sip));
 	if (err)
 		return err;
 	return loop_signals_start(&app->loop, on_stop, app);

@@ -78,6 +78,8 @@ static const struct opt opts[] = {
      "14400", "seconds after which trunkd hangs a call up"},
     {"answer-delay-ms", "TRUNKD_ANSWER_DELAY_MS", UINT(answer_delay_ms), "0",
      "milliseconds of 180 Ringing before the 200 OK"},
+    {"register-expires", "TRUNKD_REGISTER_EXPIRES", UINT(register_expires),
+     "600", "seconds of the REGISTER bindings trunkd keeps at PBXs"},
     {"ring-timeout", "TRUNKD_RING_TIMEOUT", UINT(ring_timeout), "60",
      "seconds an outbound call may ring before trunkd cancels it"},
     {"shutdown-timeout", "TRUNKD_SHUTDOWN_TIMEOUT", UINT(shutdown_timeout),

@@ -42,6 +42,7 @@ struct config {
 	unsigned max_call_duration; /* seconds before trunkd hangs up */
 	unsigned answer_delay_ms;   /* ringing time before 200 OK */
 	unsigned ring_timeout;	    /* s an outbound call may ring */
+	unsigned register_expires;  /* s of our REGISTER bindings */
 	unsigned call_record_queue; /* records held while the DB is away */
 	unsigned media_timeout;	    /* s without RTP before BYE, 0 = off */
 	unsigned min_se;	    /* s, smallest session timer accepted */

@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <jansson.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
 #include <re_types.h>
 #include <re_mem.h>
+#include <re_fmt.h>
 #include "core/secret.h"
 
 #define NONCE 12
@@ -142,4 +144,22 @@ void secret_pbx_password(const char *server_secret, const char *username,
 	mbedtls_md_free(&c);
 	to_hex(mac, 16, out);
 	out[32] = '\0';
+}
+
+int secret_open_member(const char *server_secret, const char *sealed,
+		       const char *member, char **outp)
+{
+	char *plain = NULL;
+	json_t *secrets;
+	const char *v;
+	int err = secret_open(server_secret, sealed, &plain);
+
+	if (err)
+		return err;
+	secrets = json_loads(plain, 0, NULL);
+	mem_deref(plain);
+	v = json_string_value(json_object_get(secrets, member));
+	err = v ? str_dup(outp, v) : ENOENT;
+	json_decref(secrets);
+	return err;
 }

@@ -16,6 +16,11 @@
 int secret_seal(const char *server_secret, const char *plain, char **outp);
 /* *outp is a mem-allocated string; EBADMSG when it does not authenticate */
 int secret_open(const char *server_secret, const char *sealed, char **outp);
+/* One member of a sealed JSON object of strings (the stored credentials):
+ * *outp a mem-allocated string; ENOENT when absent, EBADMSG when the seal
+ * does not authenticate */
+int secret_open_member(const char *server_secret, const char *sealed,
+		       const char *member, char **outp);
 void secret_pbx_password(const char *server_secret, const char *username,
 			 const char *password, char out[33]);
 

@@ -196,7 +196,8 @@ static void api_destructor(void *arg)
 }
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store, struct sipmap *map, struct calls *calls)
+	      struct store *store, struct sipmap *map, struct calls *calls,
+	      struct registrations *regs)
 {
 	struct http_limits lim = {
 	    .max_header = cfg->http_max_header,
@@ -215,6 +216,7 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	api->store = mem_ref(store);
 	api->map = mem_ref(map);
 	api->calls = calls;
+	api->regs = regs;
 	err = api_auth_init(api);
 	if (err)
 		goto out;

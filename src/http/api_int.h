@@ -21,14 +21,15 @@ struct principal {
 };
 
 struct api {
-	uv_loop_t *loop;	   /* borrowed */
-	const struct config *cfg;  /* borrowed */
-	struct store *store;	   /* ref */
-	struct sipmap *map;	   /* ref */
-	struct calls *calls;	   /* borrowed: outlives the api, or NULL */
-	struct http_server *http;  /* owned */
-	struct http_server *admin; /* owned: --metrics-listen, or NULL */
-	struct hash *keys;	   /* owned: key hash -> struct keyent */
+	uv_loop_t *loop;	    /* borrowed */
+	const struct config *cfg;   /* borrowed */
+	struct store *store;	    /* ref */
+	struct sipmap *map;	    /* ref */
+	struct calls *calls;	    /* borrowed: outlives the api, or NULL */
+	struct registrations *regs; /* borrowed, likewise */
+	struct http_server *http;   /* owned */
+	struct http_server *admin;  /* owned: --metrics-listen, or NULL */
+	struct hash *keys;	    /* owned: key hash -> struct keyent */
 	unsigned nkeys;
 };
 

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "sip/registrations.h"
 #include "core/sipconf.h"
 #include "store/sipmap.h"
 #include "store/store.h"
@@ -284,8 +285,17 @@ static json_t *shown_row(struct api *api, const char *org, const char *number,
 			 enum sipconf_dir dir)
 {
 	const json_t *row = org_row(api, org, number, dir);
+	json_t *shown, *reg;
 
-	return row ? sipmap_render_row(api->map, row) : json_null();
+	if (!row)
+		return json_null();
+	shown = sipmap_render_row(api->map, row);
+	reg = dir == SIPCONF_INBOUND && api->regs
+		  ? registrations_state(api->regs, number)
+		  : NULL;
+	if (reg)
+		json_object_set_new(shown, "registration", reg);
+	return shown;
 }
 
 /* a number from the query string: E.164, or as given for trunk DIDs */

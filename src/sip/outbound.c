@@ -428,24 +428,15 @@ static int open_password(struct dial *d, struct calls *cs, const json_t *row)
 	const char *tid = json_string_value(json_object_get(row, "trunk_id"));
 	const json_t *trunk = tid ? sipmap_trunk(cs->map, tid) : NULL;
 	const char *sealed = json_string_value(json_object_get(row, "secret"));
-	char *plain = NULL;
-	json_t *secrets;
-	const char *pw;
 	int err;
 
 	if (!sealed && trunk)
 		sealed = json_string_value(json_object_get(trunk, "secret"));
 	if (!sealed)
 		return 0;
-	err = secret_open(cs->server_secret, sealed, &plain);
-	if (err)
-		return err;
-	secrets = json_loads(plain, 0, NULL);
-	mem_deref(plain);
-	pw = json_string_value(json_object_get(secrets, "sip_password"));
-	err = pw ? str_dup(&d->password, pw) : 0;
-	json_decref(secrets);
-	return err;
+	err = secret_open_member(cs->server_secret, sealed, "sip_password",
+				 &d->password);
+	return err == ENOENT ? 0 : err;
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <re.h>
 #include "core/log.h"
 #include "media/rtp_ports.h"
+#include "sip/registrations.h"
 #include "sip/sip_server.h"
 #include "sip/sip_trace.h"
 
@@ -22,13 +23,14 @@
 #define SIP_SOFTWARE  "trunkd/" TRUNKD_VERSION
 
 struct sip_server {
-	struct sip *sip;	   /* owned */
-	struct sip_lsnr *lsnr;	   /* owned */
-	struct dnsc *dnsc;	   /* owned, may be NULL */
-	struct tls *tls;	   /* ref */
-	struct rtp_ports *ports;   /* owned */
-	struct calls *calls;	   /* owned */
-	struct sip_tracer *tracer; /* owned */
+	struct sip *sip;	    /* owned */
+	struct sip_lsnr *lsnr;	    /* owned */
+	struct dnsc *dnsc;	    /* owned, may be NULL */
+	struct tls *tls;	    /* ref */
+	struct rtp_ports *ports;    /* owned */
+	struct calls *calls;	    /* owned */
+	struct registrations *regs; /* owned */
+	struct sip_tracer *tracer;  /* owned */
 	bool draining;
 };
 
@@ -36,6 +38,7 @@ static void destructor(void *arg)
 {
 	struct sip_server *srv = arg;
 
+	srv->regs = mem_deref(srv->regs);
 	srv->calls = mem_deref(srv->calls);
 	srv->tracer = mem_deref(srv->tracer);
 	srv->lsnr = mem_deref(srv->lsnr);
@@ -193,6 +196,11 @@ int sip_server_alloc(struct sip_server **srvp,
 	err = sip_listen(&srv->lsnr, srv->sip, true, on_request, srv);
 	if (err)
 		goto out;
+	err = registrations_alloc(&srv->regs, srv->sip, opts->map,
+				  opts->calls.server_secret,
+				  opts->register_expires);
+	if (err)
+		goto out;
 
 	err = transport_add(srv, SIP_TRANSP_UDP, opts->udp_listen);
 	if (!err)
@@ -221,6 +229,11 @@ void sip_server_drain(struct sip_server *srv)
 {
 	srv->draining = true;
 	calls_drain(srv->calls);
+}
+
+struct registrations *sip_server_registrations(const struct sip_server *srv)
+{
+	return srv->regs;
 }
 
 struct calls *sip_server_callset(const struct sip_server *srv)

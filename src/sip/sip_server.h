@@ -20,6 +20,7 @@ struct tls;
 struct sa;
 struct sipmap;
 struct callrec;
+struct registrations;
 
 struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
@@ -29,6 +30,7 @@ struct sip_server_opts {
 	struct sipmap *map;	 /* borrowed (calls take a ref) */
 	struct callrec *callrec; /* borrowed (calls take a ref) */
 	unsigned rtp_port_min, rtp_port_max;
+	unsigned register_expires; /* s asked of PBXs we register at */
 	struct calls_opts calls;
 };
 
@@ -40,6 +42,8 @@ void sip_server_drain(struct sip_server *srv);
 unsigned sip_server_calls(const struct sip_server *srv);
 /* The calls (calls.h), for the API to dial and hang up; borrowed */
 struct calls *sip_server_callset(const struct sip_server *srv);
+/* The REGISTER bindings (registrations.h); borrowed */
+struct registrations *sip_server_registrations(const struct sip_server *srv);
 
 /* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
 int sip_server_laddr(const struct sip_server *srv, const char *transport,

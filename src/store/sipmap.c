@@ -48,6 +48,7 @@ struct sipmap {
 	bool ready;
 	size_t nlive, tlive;
 	unsigned long long reloads, loads;
+	unsigned long long applied; /* states applied (sipmap_generation) */
 };
 
 static void num_destructor(void *arg)
@@ -122,6 +123,7 @@ void sipmap_apply_number(struct sipmap *map, const json_t *state)
 	size_t i;
 	json_t *row;
 
+	map->applied++;
 	if (!number || strlen(number) > SIPCONF_NUMBER_MAX || !rev)
 		return;
 	n = num_find(map, number);
@@ -177,6 +179,7 @@ void sipmap_apply_trunk(struct sipmap *map, const json_t *state)
 	int64_t rev = json_rev(state);
 	struct siptrunk *t;
 
+	map->applied++;
 	if (!id || !org || !rev || !(t = trunk_entry(map, id)))
 		return;
 	if (t->rev >= rev || (t->rev && !t->row))
@@ -193,6 +196,7 @@ void sipmap_forget_trunk(struct sipmap *map, const char *id)
 {
 	struct siptrunk *t = trunk_entry(map, id);
 
+	map->applied++;
 	if (!t)
 		return;
 	if (t->row)
@@ -549,6 +553,35 @@ void sipmap_trunks_of(const struct sipmap *map, const char *org_id,
 	struct trunks_of w = {org_id, h, arg};
 
 	hash_apply(map->trunks, trunk_of_one, &w);
+}
+
+struct rows_of {
+	enum sipconf_dir dir;
+	sipmap_row_h *h;
+	void *arg;
+};
+
+static bool row_of_one(struct le *le, void *arg)
+{
+	struct rows_of *w = arg;
+	struct sipnum *n = le->data;
+
+	if (n->row[w->dir])
+		w->h(n->number, n->row[w->dir], w->arg);
+	return false;
+}
+
+void sipmap_rows(const struct sipmap *map, enum sipconf_dir dir,
+		 sipmap_row_h *h, void *arg)
+{
+	struct rows_of w = {dir, h, arg};
+
+	hash_apply(map->numbers, row_of_one, &w);
+}
+
+uint64_t sipmap_generation(const struct sipmap *map)
+{
+	return map->loads + map->reloads + map->applied;
 }
 
 void sipmap_stats(const struct sipmap *map, struct sipmap_stats *stats)

@@ -69,6 +69,13 @@ typedef void(sipmap_trunk_h)(const json_t *trunk, void *arg);
 void sipmap_trunks_of(const struct sipmap *map, const char *org_id,
 		      sipmap_trunk_h *h, void *arg);
 
+/* Call h for every number with that direction attached */
+typedef void(sipmap_row_h)(const char *number, const json_t *row, void *arg);
+void sipmap_rows(const struct sipmap *map, enum sipconf_dir dir,
+		 sipmap_row_h *h, void *arg);
+/* Grows whenever the map changes (a load, a reload, a state applied) */
+uint64_t sipmap_generation(const struct sipmap *map);
+
 void sipmap_stats(const struct sipmap *map, struct sipmap_stats *stats);
 
 #endif
