@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include "http/api_int.h"
+#include "sip/calls.h"
 #include <re_fmt.h>
 #include <re_mbuf.h>
 #include "core/config.h"
@@ -130,6 +131,26 @@ static void metrics_h(struct http_req *req, void *arg)
 		    st.conns_up, st.conns_busy, st.queued, st.prepared,
 		    st.queries, st.errors, loop_re_fd_count(), ms.numbers,
 		    ms.trunks, ms.reloads, ms.loads);
+	if (api->calls) {
+		struct calls_stats cs;
+
+		calls_stats(api->calls, &cs);
+		mbuf_printf(
+		    mb,
+		    "trunkd_calls_active %u\n"
+		    "trunkd_calls_started_total{direction=\"inbound\"} "
+		    "%llu\n"
+		    "trunkd_calls_started_total{direction=\"outbound\"} "
+		    "%llu\n"
+		    "trunkd_calls_ended_total{answered=\"yes\"} %llu\n"
+		    "trunkd_calls_ended_total{answered=\"no\"} %llu\n"
+		    "trunkd_call_records_queued %u\n"
+		    "trunkd_call_records_written_total %llu\n"
+		    "trunkd_call_records_dropped_total %llu\n",
+		    cs.active, cs.inbound_total, cs.outbound_total,
+		    cs.answered_total, cs.unanswered_total, cs.record_queue,
+		    cs.records_written, cs.records_dropped);
+	}
 	http_reply_raw(req, 200, "text/plain; version=0.0.4", mb->buf, mb->end,
 		       NULL);
 	mem_deref(mb);

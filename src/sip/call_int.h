@@ -39,9 +39,11 @@ struct calls {
 	struct calls_opts opts;	   /* strings copied below */
 	char public_ip[64];
 	char server_secret[128];
-	struct list calls;     /* struct call, in progress */
-	struct list lingering; /* struct call, ended, not recorded */
-	struct list recent;    /* struct call, recorded, still shown */
+	struct list calls;	       /* struct call, in progress */
+	struct list lingering;	       /* struct call, ended, not recorded */
+	struct list recent;	       /* struct call, recorded, still shown */
+	unsigned long long started[2]; /* inbound, outbound */
+	unsigned long long answered, unanswered;
 	bool draining;
 };
 

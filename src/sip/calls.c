@@ -199,6 +199,10 @@ void call_end(struct call *c, const char *status, const char *reason)
 	if (reason)
 		snprintf(c->reason, sizeof(c->reason), "%s", reason);
 	c->ended_ms = walltime_us() / 1000;
+	if (c->answered_ms)
+		c->cs->answered++;
+	else
+		c->cs->unanswered++;
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->session_tmr);
@@ -515,6 +519,21 @@ void calls_hangup_all(struct calls *cs)
 unsigned calls_active(const struct calls *cs)
 {
 	return list_count(&cs->calls);
+}
+
+void calls_stats(const struct calls *cs, struct calls_stats *st)
+{
+	struct callrec_stats rs;
+
+	callrec_stats(cs->rec, &rs);
+	st->active = list_count(&cs->calls);
+	st->inbound_total = cs->started[0];
+	st->outbound_total = cs->started[1];
+	st->answered_total = cs->answered;
+	st->unanswered_total = cs->unanswered;
+	st->record_queue = rs.queued;
+	st->records_written = rs.written;
+	st->records_dropped = rs.dropped;
 }
 
 static struct call *find_in(const struct list *l, const char *org_id,

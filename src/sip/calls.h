@@ -71,6 +71,15 @@ void calls_drain(struct calls *cs);
 void calls_hangup_all(struct calls *cs);
 unsigned calls_active(const struct calls *cs);
 
+struct calls_stats {
+	unsigned active;
+	unsigned long long inbound_total, outbound_total;    /* calls started */
+	unsigned long long answered_total, unanswered_total; /* calls ended */
+	unsigned record_queue; /* call records waiting for PostgreSQL */
+	unsigned long long records_written, records_dropped;
+};
+void calls_stats(const struct calls *cs, struct calls_stats *st);
+
 /*
  * Start an outbound call.  0 with id set (the call is queued: dialling
  * goes on in the loop), or an errno with *code and *why set: ENOENT

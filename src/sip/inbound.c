@@ -195,6 +195,7 @@ static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 	pl_strcpy(&msg->from.auri, c->from, sizeof(c->from));
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
 	c->transport = sip_transp_name(msg->tp);
+	cs->started[0]++;
 	c->app = app_of(row);
 	c->variables = json_object();
 	hdrmap_inbound(json_object_get(row, "headers"), msg_header, (void *)msg,

@@ -672,6 +672,7 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 		mem_deref(c);
 		return err;
 	}
+	cs->started[1]++; /* a call from here on: it will be recorded */
 	snprintf(c->to, sizeof(c->to), "%s", r->to);
 	snprintf(id, 37, "%s", c->id);
 	if (cs->opts.ring_timeout)

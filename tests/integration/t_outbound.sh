@@ -144,5 +144,8 @@ expect_match "a header value with CRLF: 400" '^400 .*headers.X-A' \
 expect_match "malformed JSON: 400" '^400 .*INVALID_JSON' "$(api POST /v1/calls "${H[@]}" -d '{"from": ')"
 expect_match "an unknown call: 404" '^404 ' "$(api GET /v1/calls/7b0b8e3c-1111-4222-8333-944455556666 "${A[@]}")"
 expect_match "without a key: 401" '^401 ' "$(api POST /v1/calls -d '{}')"
+m=$(api GET /metrics)
+expect_match "/metrics counts the 8 outbound calls placed (refusals are not calls)" 'trunkd_calls_started_total\{direction="outbound"\} 8' "$m"
+expect_match "/metrics: no call active, records written" 'trunkd_calls_active 0.*trunkd_call_records_written_total [1-9]' "$(tr '\n' ' ' <<<"$m")"
 trunkd_stop
 finish
