@@ -202,6 +202,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/calls/:id", api_call_get_h, ROUTE_AUTH},
     {"POST", "/v1/calls/:id/hangup", api_call_hangup_h, ROUTE_AUTH},
     {"POST", "/v1/calls/:id/dtmf", api_call_dtmf_h, ROUTE_AUTH},
+    {"POST", "/v1/calls/:id/transfer", api_call_transfer_h, ROUTE_AUTH},
 };
 
 static void api_destructor(void *arg)

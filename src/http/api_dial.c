@@ -4,6 +4,7 @@
  *   GET  /v1/calls/:id             its status, live or from its record
  *   POST /v1/calls/:id/hangup      end it (CANCEL or BYE)
  *   POST /v1/calls/:id/dtmf        send RFC 4733 digits on it
+ *   POST /v1/calls/:id/transfer    blind transfer (REFER, sip/transfer.c)
  *
  * A call in progress, or ended within the last minute, is answered from
  * memory; older ones from the calls table (the same handler as
@@ -174,6 +175,8 @@ void api_call_get_h(struct http_req *req, void *arg)
 	api_sip_call_h(req, arg); /* from the calls table */
 }
 
+/* 404, 409 CALL_ENDED or 409 CALL_NOT_ANSWERED for what calls_*() said;
+ * true when the call can be acted on */
 static bool live_call(struct http_req *req, struct api *api, int err)
 {
 	const char *id = http_req_param(req, "id");
@@ -186,6 +189,11 @@ static bool live_call(struct http_req *req, struct api *api, int err)
 	if (err == EALREADY) {
 		http_reply_error(req, 409, "CALL_ENDED",
 				 "call %.40s has already ended", id);
+		return false;
+	}
+	if (err == EAGAIN) {
+		http_reply_error(req, 409, "CALL_NOT_ANSWERED",
+				 "call %.40s has not been answered yet", id);
 		return false;
 	}
 	return true;
@@ -210,24 +218,36 @@ void api_call_hangup_h(struct http_req *req, void *arg)
 	    calls_find_json(api->calls, api_principal(req)->org_id, id, false));
 }
 
+/* A body that is {key: string} and nothing else: the body (the caller
+ * owns it) with *value in it, or NULL after replying */
+static json_t *string_body(struct http_req *req, const char *key,
+			   const char **value)
+{
+	const char *const keys[] = {key, NULL};
+	struct jsonv v = {0};
+	json_t *body;
+
+	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
+		return NULL;
+	if (!jsonv_object(&v, body, "body", keys) ||
+	    !jsonv_string(&v, body, "body", key, true, value)) {
+		http_reply_error(req, 400, v.code, "%s", v.message);
+		json_decref(body);
+		return NULL;
+	}
+	return body;
+}
+
 /* POST /v1/calls/:id/dtmf {digits} → {call_id, digits} */
 void api_call_dtmf_h(struct http_req *req, void *arg)
 {
-	static const char *const keys[] = {"digits", NULL};
 	struct api *api = arg;
 	const char *id = http_req_param(req, "id"), *digits = NULL;
-	struct jsonv v = {0};
-	json_t *body;
+	json_t *body = string_body(req, "digits", &digits);
 	int err;
 
-	if (!api_sip_enabled(req) || !(body = api_body_json(req)))
+	if (!body)
 		return;
-	if (!jsonv_object(&v, body, "body", keys) ||
-	    !jsonv_string(&v, body, "body", "digits", true, &digits)) {
-		http_reply_error(req, 400, v.code, "%s", v.message);
-		json_decref(body);
-		return;
-	}
 	err = api->calls
 		  ? calls_send_dtmf(api->calls, api_principal(req)->org_id, id,
 				    digits)
@@ -236,10 +256,7 @@ void api_call_dtmf_h(struct http_req *req, void *arg)
 		json_decref(body);
 		return;
 	}
-	if (err == EAGAIN)
-		http_reply_error(req, 409, "CALL_NOT_ANSWERED",
-				 "call %.40s has not been answered yet", id);
-	else if (err == ENOTSUP)
+	if (err == ENOTSUP)
 		http_reply_error(req, 409, "DTMF_NOT_NEGOTIATED",
 				 "the other side did not accept "
 				 "telephone-event (RFC 4733)");
@@ -255,5 +272,40 @@ void api_call_dtmf_h(struct http_req *req, void *arg)
 		http_reply_data(
 		    req, 202,
 		    json_pack("{s:s, s:s}", "call_id", id, "digits", digits));
+	json_decref(body);
+}
+
+/* POST /v1/calls/:id/transfer {to} → 202 {call_id, transfer: {to, state}} */
+void api_call_transfer_h(struct http_req *req, void *arg)
+{
+	struct api *api = arg;
+	const char *id = http_req_param(req, "id"), *to = NULL;
+	const char *org = api_principal(req)->org_id;
+	json_t *body = string_body(req, "to", &to), *call;
+	int err;
+
+	if (!body)
+		return;
+	err = api->calls ? calls_transfer(api->calls, org, id, to) : ENOENT;
+	if (!live_call(req, api, err)) {
+		json_decref(body);
+		return;
+	}
+	if (err == EBUSY)
+		http_reply_error(req, 409, "TRANSFER_IN_PROGRESS",
+				 "call %.40s is already being transferred", id);
+	else if (err == EINVAL)
+		http_reply_error(req, 400, "INVALID_FIELD",
+				 "to must be an E.164 number or a sip: URI");
+	else if (err)
+		http_reply_error(req, 500, "INTERNAL", "%s", strerror(err));
+	else {
+		call = calls_find_json(api->calls, org, id, false);
+		http_reply_data(req, 202,
+				json_pack("{s:s, s:O}", "call_id", id,
+					  "transfer",
+					  json_object_get(call, "transfer")));
+		json_decref(call);
+	}
 	json_decref(body);
 }

@@ -72,6 +72,7 @@ void api_call_create_h(struct http_req *req, void *arg);
 void api_call_get_h(struct http_req *req, void *arg);
 void api_call_hangup_h(struct http_req *req, void *arg);
 void api_call_dtmf_h(struct http_req *req, void *arg);
+void api_call_transfer_h(struct http_req *req, void *arg);
 /* One trace message as the ladder shows it: seq, time, direction,
  * transport, src, dst, first_line, headers, body (api_calls.c) */
 json_t *api_ladder_message(const json_t *m, size_t seq);

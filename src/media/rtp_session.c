@@ -200,7 +200,11 @@ static void on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
 	uint8_t *p = mbuf_buf(mb);
 	bool is_event;
 
-	if (!rs->started || len < RTP_HDR_MIN || (p[0] >> 6) != 2 ||
+	if (!rs->started) {
+		rs->st.rx_early++; /* before the answer was taken in */
+		return;
+	}
+	if (len < RTP_HDR_MIN || (p[0] >> 6) != 2 ||
 	    mbuf_get_space(mb) < SDES_TAG_MAX)
 		goto drop;
 	if (rs->srtp && srtp_pair_unprotect(&rs->keys, p, &len, false))
@@ -294,7 +298,11 @@ static void on_rtcp(const struct sa *src, struct mbuf *mb, void *arg)
 	struct rtp_session *rs = arg;
 	size_t len = mbuf_get_left(mb);
 
-	if (!rs->started || len < 8 ||
+	if (!rs->started) {
+		rs->st.rx_early++;
+		return;
+	}
+	if (len < 8 ||
 	    (rs->srtp &&
 	     (mbuf_get_space(mb) < SDES_TAG_MAX ||
 	      srtp_pair_unprotect(&rs->keys, mbuf_buf(mb), &len, true)))) {

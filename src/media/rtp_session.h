@@ -38,6 +38,8 @@ struct rtp_dtmf_record {
 struct rtp_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t rx_dropped; /* SRTP authentication/replay failures, junk */
+	uint64_t rx_early;   /* arrived before the media started (dropped):
+				early media before the 200 OK was taken in */
 	uint32_t lost;	     /* from sequence-number gaps */
 	double jitter_ms;    /* RFC 3550 interarrival jitter */
 	double rtt_ms;	     /* from the peer's RTCP reports; 0 if none */

@@ -75,7 +75,16 @@ struct call {
 	bool outbound;
 	const char *transport;
 	uint64_t started_ms, answered_ms, ended_ms;
-	uint16_t code; /* final answer given (inbound) or received */
+	uint16_t code;	     /* final answer given (inbound) or received */
+	char peer_host[280]; /* host[:port] of the other side (transfer) */
+	struct {
+		char to[320];	 /* Refer-To, "" without a transfer */
+		char state[16];	 /* requested, accepted, refused, trying,
+				    completed, failed */
+		char detail[96]; /* the last answer or sipfrag line */
+		struct sip_request *req; /* the REFER in flight; deref to drop
+					    it (libre clears it when done) */
+	} transfer;
 	const char *status;
 	char reason[128];
 };
@@ -108,6 +117,9 @@ void call_on_estab(const struct sip_msg *msg, void *arg);
 void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls);
 /* The body of a message on its own (sdp_nego reads from its start) */
 struct mbuf *call_body_of(const struct sip_msg *msg);
+
+/* calls.c: a call of org in memory (in progress, or ended: ended_ms set) */
+struct call *calls_find(struct calls *cs, const char *org_id, const char *id);
 
 /* inbound.c: the sipsess listener's handler (arg: struct calls) */
 void inbound_invite(const struct sip_msg *msg, void *arg);

@@ -73,10 +73,11 @@ static json_t *dtmf_events_json(const struct rtp_stats *st)
 static json_t *stats_json(const struct rtp_stats *st)
 {
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:I, s:o}", "rx_packets",
-	    (json_int_t)st->rx_packets, "rx_bytes", (json_int_t)st->rx_bytes,
-	    "tx_packets", (json_int_t)st->tx_packets, "tx_bytes",
-	    (json_int_t)st->tx_bytes, "rx_dropped", (json_int_t)st->rx_dropped,
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:I, s:I, s:o}",
+	    "rx_packets", (json_int_t)st->rx_packets, "rx_bytes",
+	    (json_int_t)st->rx_bytes, "tx_packets", (json_int_t)st->tx_packets,
+	    "tx_bytes", (json_int_t)st->tx_bytes, "rx_dropped",
+	    (json_int_t)st->rx_dropped, "rx_early", (json_int_t)st->rx_early,
 	    "lost", (int)st->lost, "jitter_ms", st->jitter_ms, "rtcp_rx",
 	    (json_int_t)st->rtcp_rx, "rtcp_tx", (json_int_t)st->rtcp_tx,
 	    "dtmf_events", dtmf_events_json(st));
@@ -136,6 +137,11 @@ static json_t *call_json(const struct call *c, bool full)
 	    c->variables ? json_incref(c->variables) : json_object(),
 	    "attempts", attempts ? attempts : json_array());
 
+	if (o && c->transfer.to[0])
+		json_object_set_new(
+		    o, "transfer",
+		    json_pack("{s:s, s:s, s:s}", "to", c->transfer.to, "state",
+			      c->transfer.state, "detail", c->transfer.detail));
 	if (!o || !full)
 		return o;
 	json_object_set_new(o, "org_id", json_string(c->org_id));
@@ -184,6 +190,7 @@ static void call_destructor(void *arg)
 	mem_deref(c->media_app);
 	mem_deref(c->sess);
 	mem_deref(c->dial);
+	mem_deref(c->transfer.req);
 	mem_deref(c->rtp);
 	mem_deref(c->answer);
 	mem_deref(c->trace);
@@ -216,6 +223,8 @@ void call_end(struct call *c, const char *status, const char *reason)
 	if (c->rtp)
 		rtp_session_stats(c->rtp, &c->st);
 	c->rtp = mem_deref(c->rtp);
+	/* a REFER in flight: its response must not reach a freed call */
+	c->transfer.req = mem_deref(c->transfer.req);
 	c->sess = mem_deref(c->sess); /* BYE if established, else CANCEL */
 	sdp_nego_close(&c->nego);
 	log_info("call", c->id,
@@ -560,6 +569,13 @@ static struct call *find(struct calls *cs, const char *org_id, const char *id,
 	if (!c)
 		c = find_in(&cs->recent, org_id, id);
 	return c;
+}
+
+struct call *calls_find(struct calls *cs, const char *org_id, const char *id)
+{
+	bool live;
+
+	return find(cs, org_id, id, &live);
 }
 
 json_t *calls_find_json(struct calls *cs, const char *org_id, const char *id,

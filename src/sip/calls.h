@@ -30,6 +30,7 @@
 
 struct calls;
 struct json_t;
+struct sip_msg;
 struct sip;
 struct sipmap;
 struct callrec;
@@ -95,6 +96,13 @@ struct json_t *calls_find_json(struct calls *cs, const char *org_id,
 /* Hang a call up (CANCEL before the answer, BYE after): 0, ENOENT, or
  * EALREADY when it has already ended */
 int calls_hangup(struct calls *cs, const char *org_id, const char *id);
+/* Blind transfer (REFER) of an answered call to an E.164 number or SIP
+ * URI: 0 (REFER sent), ENOENT, EALREADY (ended), EAGAIN (not answered),
+ * EBUSY (a transfer is under way), EINVAL (bad target) */
+int calls_transfer(struct calls *cs, const char *org_id, const char *id,
+		   const char *to);
+/* An in-dialog NOTIFY (transfer progress): true if a call took it */
+bool calls_notify(struct calls *cs, const struct sip_msg *msg);
 /* Send RFC 4733 digits on an answered call: 0, ENOENT, EALREADY (ended),
  * EAGAIN (not answered yet), ENOTSUP (the peer took no telephone-event),
  * EINVAL (a digit outside 0-9*#A-D) */

@@ -194,6 +194,12 @@ static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 		return NULL;
 	pl_strcpy(&msg->from.auri, c->from, sizeof(c->from));
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
+	if (msg->from.uri.port)
+		re_snprintf(c->peer_host, sizeof(c->peer_host), "%r:%u",
+			    &msg->from.uri.host, msg->from.uri.port);
+	else
+		pl_strcpy(&msg->from.uri.host, c->peer_host,
+			  sizeof(c->peer_host));
 	c->transport = sip_transp_name(msg->tp);
 	cs->started[0]++;
 	c->app = app_of(row);

@@ -403,6 +403,9 @@ static int attempt(struct dial *d)
 			    ep->port, ep->transport);
 	snprintf(c->from, sizeof(c->from), "%s", from);
 	snprintf(c->to, sizeof(c->to), "%s", uri);
+	re_snprintf(c->peer_host, sizeof(c->peer_host),
+		    strchr(ep->host, ':') ? "[%s]:%u" : "%s:%u", ep->host,
+		    ep->port);
 	c->transport = ep->transport;
 	d->auth_sent = d->provisional = d->responded = false;
 	err = sipsess_connect(

@@ -91,9 +91,12 @@ static bool on_request(const struct sip_msg *msg, void *arg)
 
 	if (method_is(msg, "OPTIONS"))
 		err = reply_options(srv, msg);
+	else if (method_is(msg, "NOTIFY") && calls_notify(srv->calls, msg))
+		return true;
 	else if (method_is(msg, "ACK"))
 		return true;
-	else if (method_is(msg, "BYE") || method_is(msg, "CANCEL"))
+	else if (method_is(msg, "BYE") || method_is(msg, "CANCEL") ||
+		 method_is(msg, "NOTIFY"))
 		err = sip_reply(srv->sip, msg, 481,
 				"Call/Transaction Does Not Exist");
 	else if (method_is(msg, "REGISTER") || method_is(msg, "SUBSCRIBE") ||

@@ -70,6 +70,22 @@ inv=$(rec "trace->0->>'text'")
 expect_match "the INVITE carries the mapped custom header" 'X-Favorite-Color: blue' "$inv"
 expect_match "and User-to-User, hex, with its purpose" 'User-to-User: 37;encoding=hex;purpose=bland' "$inv"
 
+# --- blind transfer: REFER, 202, NOTIFY with the new call's 200, BYE ---
+sed 's/@TARGET@/sip:\\+14155550999@127.0.0.1:[0-9]*/' "$SC/uas_transfer.xml" >uas_transfer.xml
+uas uas_transfer.xml
+attach_outbound +14150000049 "sip:127.0.0.1:$UAS_PORT" >/dev/null
+dial '{"from": "+14150000049", "to": "+14155550108"}'
+check "transfer: the call is answered" status_until in_progress
+expect_match "transfer before the answer is refused, after it accepted: 202" '^202 .*"transfer":\{"to":"sip:\+14155550999@127.0.0.1:[0-9]+","state":"requested"' \
+	"$(api POST "/v1/calls/$CALL/transfer" "${H[@]}" -d '{"to": "+14155550999"}')"
+check "transfer: the call ends once the new call is up" status_until completed
+wait "$UAS_PID"
+expect_eq "sipp saw the REFER (target, Contact), sent NOTIFY and got the BYE" 0 "$?"
+expect_match "the call shows the transfer completed" '"reason":"transferred".*"transfer":\{"to":"sip:\+14155550999@[^"]*","state":"completed","detail":"200 OK"\}' \
+	"$(api GET "/v1/calls/$CALL" "${A[@]}")"
+expect_match "transferring an ended call: 409" '^409 .*CALL_ENDED' \
+	"$(api POST "/v1/calls/$CALL/transfer" "${H[@]}" -d '{"to": "+14155550999"}')"
+
 # --- busy: no failover, even with a failover endpoint configured ---
 sed 's/@CODE@/486/; s/@REASON@/Busy Here/' "$SC/uas_reply.xml" >uas_486.xml
 uas uas_486.xml
@@ -145,7 +161,7 @@ expect_match "malformed JSON: 400" '^400 .*INVALID_JSON' "$(api POST /v1/calls "
 expect_match "an unknown call: 404" '^404 ' "$(api GET /v1/calls/7b0b8e3c-1111-4222-8333-944455556666 "${A[@]}")"
 expect_match "without a key: 401" '^401 ' "$(api POST /v1/calls -d '{}')"
 m=$(api GET /metrics)
-expect_match "/metrics counts the 8 outbound calls placed (refusals are not calls)" 'trunkd_calls_started_total\{direction="outbound"\} 8' "$m"
+expect_match "/metrics counts the 9 outbound calls placed (refusals are not calls)" 'trunkd_calls_started_total\{direction="outbound"\} 9' "$m"
 expect_match "/metrics: no call active, records written" 'trunkd_calls_active 0.*trunkd_call_records_written_total [1-9]' "$(tr '\n' ' ' <<<"$m")"
 trunkd_stop
 finish

@@ -47,6 +47,7 @@ kill -TERM "$bs" 2>/dev/null; wait "$bs"
 log "baresip: $(grep -o 'SRTP is Enabled.*\|Call established.*\|terminated.*' "$BS/log" | tr '\n' ' ')"
 check "baresip ran SRTP (AES_CM_128_HMAC_SHA1_80)" grep -q "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" "$BS/log"
 expect_tone_heard "$BS" 2
+log "media stats: $(q_until "SELECT stats - 'dtmf_events' FROM calls WHERE id = '$CALL'")"
 expect_eq "the record: outbound, completed, TLS, SRTP, media both ways, no SRTP failures" \
 	"outbound|completed|tls|t|t|t|t" \
 	"$(q_until "SELECT direction, status, transport, srtp, (stats->>'rx_packets')::int > 150, (stats->>'tx_packets')::int > 150, (stats->>'rx_dropped')::int < 5 FROM calls WHERE id = '$CALL'")"

@@ -1,0 +1,154 @@
+/**
+ * @file transfer.c  Blind transfer by trunkd (RFC 3515, RFC 5589):
+ *                   POST /v1/calls/:id/transfer
+ *
+ * On an answered call trunkd sends REFER (Refer-To: the target, Referred-By:
+ * our side of the dialog) and the other side places the new call.  A 202
+ * means it will try; the NOTIFYs that follow carry a message/sipfrag with
+ * the new call's progress: a 2xx there ends our call with BYE ("transferred
+ * to ..."), a final failure leaves the call as it was.  A refused REFER
+ * (4xx-6xx) or a 3xx-6xx sipfrag shows in the call's transfer state.
+ *
+ * The target: a sip:/sips: URI as given, or an E.164 number sent to the
+ * host the other side's requests come from (its From host, or for our own
+ * outbound calls the endpoint we dialled).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
+#include <re_list.h>
+#include <re_mbuf.h>
+#include <re_sa.h>
+#include <re_tmr.h>
+#include <re_uri.h>
+#include <re_msg.h>
+#include <re_sip.h>
+#include <re_sipsess.h>
+#include <jansson.h>
+#include "core/e164.h"
+#include "core/log.h"
+#include "sip/call_int.h"
+
+static void set_state(struct call *c, const char *state, const char *detail)
+{
+	snprintf(c->transfer.state, sizeof(c->transfer.state), "%s", state);
+	snprintf(c->transfer.detail, sizeof(c->transfer.detail), "%s",
+		 detail ? detail : "");
+	log_info("call", c->id, "transfer to %s: %s%s%s", c->transfer.to, state,
+		 detail ? " " : "", detail ? detail : "");
+}
+
+static void on_refer_response(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	char detail[96];
+
+	if (err || !msg) {
+		set_state(c, "failed", strerror(err ? err : EPROTO));
+		return;
+	}
+	if (msg->scode < 200)
+		return;
+	re_snprintf(detail, sizeof(detail), "%u %r", msg->scode, &msg->reason);
+	if (msg->scode < 300)
+		set_state(c, "accepted", detail);
+	else
+		set_state(c, "refused", detail);
+}
+
+/* RFC 3515 2.4.1: a REFER carries a Contact */
+static int send_h(enum sip_transp tp, const struct sa *src,
+		  const struct sa *dst, struct mbuf *mb, void *arg)
+{
+	struct call *c = arg;
+	struct sip_contact contact;
+
+	(void)dst;
+	sip_contact_set(&contact, c->number, src, tp);
+	return mbuf_printf(mb, "%H", sip_contact_print, &contact);
+}
+
+int calls_transfer(struct calls *cs, const char *org_id, const char *id,
+		   const char *to)
+{
+	struct call *c = calls_find(cs, org_id, id);
+	char e164[E164_MAX + 1], from[600];
+	struct sip_dialog *dlg;
+	int err;
+
+	if (!c)
+		return ENOENT;
+	if (c->ended_ms)
+		return EALREADY;
+	if (!c->answered_ms || !c->sess)
+		return EAGAIN;
+	if (c->transfer.req || !strcmp(c->transfer.state, "accepted"))
+		return EBUSY;
+	if (!strncmp(to, "sip:", 4) || !strncmp(to, "sips:", 5))
+		snprintf(c->transfer.to, sizeof(c->transfer.to), "%s", to);
+	else if (!e164_normalize(to, strlen(to), e164))
+		snprintf(c->transfer.to, sizeof(c->transfer.to), "sip:%s@%s",
+			 e164, c->peer_host);
+	else
+		return EINVAL;
+	dlg = sipsess_dialog(c->sess);
+	snprintf(from, sizeof(from), "%s", c->outbound ? c->from : c->to);
+	err = sip_drequestf(&c->transfer.req, c->cs->sip, true, "REFER", dlg, 0,
+			    NULL, send_h, on_refer_response, c,
+			    "Refer-To: <%s>\r\n"
+			    "Referred-By: <%s>\r\n"
+			    "Content-Length: 0\r\n\r\n",
+			    c->transfer.to, from);
+	if (err)
+		return err;
+	set_state(c, "requested", NULL);
+	return 0;
+}
+
+/* "SIP/2.0 180 Ringing" in a message/sipfrag body: its code, or 0 */
+static uint16_t sipfrag_code(const struct sip_msg *msg, char *line, size_t size)
+{
+	const char *p = (const char *)mbuf_buf(msg->mb);
+	size_t n = mbuf_get_left(msg->mb), eol;
+
+	line[0] = '\0';
+	if (n < 12 || strncmp(p, "SIP/2.0 ", 8))
+		return 0;
+	for (eol = 0; eol < n && p[eol] != '\r' && p[eol] != '\n'; eol++)
+		;
+	snprintf(line, size, "%.*s", (int)(eol - 8), p + 8);
+	return (uint16_t)strtoul(line, NULL, 10);
+}
+
+bool calls_notify(struct calls *cs, const struct sip_msg *msg)
+{
+	struct call *c = NULL;
+	char line[96];
+	uint16_t code;
+
+	for (struct le *le = list_head(&cs->calls); le; le = le->next) {
+		struct call *k = le->data;
+
+		if (k->sess && sip_dialog_cmp(sipsess_dialog(k->sess), msg)) {
+			c = k;
+			break;
+		}
+	}
+	if (!c || !c->transfer.to[0])
+		return false; /* not ours: the caller answers 481 */
+	(void)sip_reply(cs->sip, msg, 200, "OK");
+	code = sipfrag_code(msg, line, sizeof(line));
+	if (code >= 200 && code < 300) {
+		set_state(c, "completed", line);
+		call_end(c, "completed", "transferred");
+	} else if (code >= 300) {
+		set_state(c, "failed", line);
+	} else if (code) {
+		set_state(c, "trying", line);
+	}
+	return true;
+}
