@@ -10,8 +10,9 @@
  *
  * Ownership: every struct call is owned by its struct calls: in cs->calls
  * while in progress, then in cs->lingering until recorded, then in
- * cs->recent (no media, no dialog) so that GET /v1/calls/:id still finds
- * it while the record is on its way to PostgreSQL.
+ * cs->recent (no media, no dialog, no trace; 15 s, at most 20,000) so that
+ * GET /v1/calls/:id still finds it while the record is on its way to
+ * PostgreSQL.
  *
  * Include libre's re_types.h, re_sa.h, re_list.h, re_tmr.h, re_uri.h,
  * re_msg.h and re_sip.h first.
@@ -42,6 +43,7 @@ struct calls {
 	struct list calls;	       /* struct call, in progress */
 	struct list lingering;	       /* struct call, ended, not recorded */
 	struct list recent;	       /* struct call, recorded, still shown */
+	unsigned nrecent;	       /* entries in recent */
 	unsigned long long started[2]; /* inbound, outbound */
 	unsigned long long answered, unanswered;
 	bool draining;

@@ -28,7 +28,8 @@
 #include "store/sipmap.h"
 
 #define TRACE_LINGER_MS 1000
-#define RECENT_KEEP_MS	60000 /* ended calls GET /v1/calls/:id finds */
+#define RECENT_KEEP_MS	15000 /* ended calls GET /v1/calls/:id finds */
+#define RECENT_MAX	20000 /* at most (~3.5 KB each) */
 #define MEDIA_CHECK_MS	2000
 
 static void uuid4(char out[37])
@@ -152,9 +153,18 @@ static json_t *call_json(const struct call *c, bool full)
 	return o;
 }
 
+static json_t *json_decref_null(json_t *j)
+{
+	json_decref(j);
+	return NULL;
+}
+
 static void on_forgotten(void *arg)
 {
-	mem_deref(arg);
+	struct call *c = arg;
+
+	c->cs->nrecent--;
+	mem_deref(c);
 }
 
 static void on_lingered(void *arg)
@@ -168,12 +178,15 @@ static void on_lingered(void *arg)
 	else
 		log_error("call", c->id, "call record could not be built");
 	c->trace = mem_deref(c->trace);
+	c->trace_before = json_decref_null(c->trace_before);
 	if (c->cs->draining) {
 		mem_deref(c);
 		return;
 	}
 	list_append(&c->cs->recent, &c->le, c);
 	tmr_start(&c->linger_tmr, RECENT_KEEP_MS, on_forgotten, c);
+	if (++c->cs->nrecent > RECENT_MAX) /* the oldest goes first */
+		on_forgotten(list_ledata(list_head(&c->cs->recent)));
 }
 
 static void call_destructor(void *arg)
