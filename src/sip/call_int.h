@@ -79,6 +79,7 @@ struct call {
 	uint64_t started_ms, answered_ms, ended_ms;
 	uint16_t code;	     /* final answer given (inbound) or received */
 	char peer_host[280]; /* host[:port] of the other side (transfer) */
+	char referrer[37];   /* the call whose REFER placed this one, or "" */
 	struct {
 		char to[320];	 /* Refer-To, "" without a transfer */
 		char state[16];	 /* requested, accepted, refused, trying,
@@ -114,6 +115,11 @@ void call_session_refreshed(struct call *c);
 int call_on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg);
 int call_on_answer(const struct sip_msg *msg, void *arg);
 void call_on_estab(const struct sip_msg *msg, void *arg);
+
+/* transfer.c: REFER in a call's dialog (libre's referh; arg: the call) */
+void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg);
+/* transfer.c: a call placed for a REFER was answered, or ended unanswered */
+void transfer_referred(struct call *nc, bool answered);
 
 /* SDP options for this configuration row and transport */
 void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls);

@@ -223,6 +223,8 @@ void call_end(struct call *c, const char *status, const char *reason)
 		c->cs->answered++;
 	else
 		c->cs->unanswered++;
+	if (c->referrer[0])
+		transfer_referred(c, false);
 	tmr_cancel(&c->answer_tmr);
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->session_tmr);
@@ -337,6 +339,8 @@ void call_answered(struct call *c)
 
 	c->status = "in_progress";
 	c->answered_ms = walltime_us() / 1000;
+	if (c->referrer[0])
+		transfer_referred(c, true);
 	if (limit)
 		tmr_start(&c->limit_tmr, limit * 1000ULL, on_limit, c);
 }

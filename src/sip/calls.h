@@ -61,6 +61,8 @@ struct calls_dial_req {
 	    *variables; /* {name: string} or NULL: header mapping */
 	const struct json_t *app_opts; /* prompt, loop, max_digits; or NULL */
 	const struct json_t *headers;  /* {SIP header: value} for the INVITE */
+	const char *referrer_id;       /* transfer.c: the call whose REFER this
+					is (the number may then be inbound only) */
 };
 
 int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,

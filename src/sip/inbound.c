@@ -304,8 +304,8 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 		err = sipsess_accept(&c->sess, cs->sock, msg, 180, "Ringing",
 				     "trunkd", "application/sdp", NULL, NULL,
 				     NULL, false, call_on_offer, call_on_answer,
-				     call_on_estab, NULL, NULL, on_close, c,
-				     "X-Call-Id: %s\r\n", c->id);
+				     call_on_estab, NULL, call_on_refer,
+				     on_close, c, "X-Call-Id: %s\r\n", c->id);
 	if (err) {
 		reject(cs, msg, 500, "Server Internal Error", NULL, callid);
 		c->code = 500;

@@ -411,8 +411,8 @@ static int attempt(struct dial *d)
 	err = sipsess_connect(
 	    &c->sess, c->cs->sock, uri, NULL, from, c->number, NULL, 0,
 	    "application/sdp", offer, auth_h, d, false, call_on_offer,
-	    on_sdp_answer, on_progress, call_on_estab, NULL, NULL, on_close, c,
-	    "X-Call-Id: %s\r\n%s", c->id, d->hdrs ? d->hdrs : "");
+	    on_sdp_answer, on_progress, call_on_estab, NULL, call_on_refer,
+	    on_close, c, "X-Call-Id: %s\r\n%s", c->id, d->hdrs ? d->hdrs : "");
 	mem_deref(offer);
 	if (err)
 		return err;
@@ -629,9 +629,13 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 		*why = "app must be one of echo, play, record, dtmf, tone";
 		return EINVAL;
 	}
-	row = sipconf_number_normalize(r->from, true, number)
-		  ? NULL
-		  : sipmap_row(cs->map, number, SIPCONF_OUTBOUND);
+	row = NULL;
+	if (!sipconf_number_normalize(r->from, true, number)) {
+		row = sipmap_row(cs->map, number, SIPCONF_OUTBOUND);
+		if (!row &&
+		    r->referrer_id) /* a transfer from an inbound call */
+			row = sipmap_row(cs->map, number, SIPCONF_INBOUND);
+	}
 	if (!row || strcmp(json_string_value(json_object_get(row, "org_id")),
 			   r->org_id)) {
 		*code = "NUMBER_NOT_FOUND";
@@ -676,6 +680,9 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 		return err;
 	}
 	cs->started[1]++; /* a call from here on: it will be recorded */
+	if (r->referrer_id)
+		snprintf(c->referrer, sizeof(c->referrer), "%s",
+			 r->referrer_id);
 	snprintf(c->to, sizeof(c->to), "%s", r->to);
 	snprintf(id, 37, "%s", c->id);
 	if (cs->opts.ring_timeout)

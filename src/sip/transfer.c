@@ -152,3 +152,88 @@ bool calls_notify(struct calls *cs, const struct sip_msg *msg)
 	}
 	return true;
 }
+
+/* ---- REFER received: trunkd places the new call (RFC 3515 as the
+ * recipient); the old dialog hears the progress in NOTIFYs ---- */
+
+static void on_notify_response(int err, const struct sip_msg *msg, void *arg)
+{
+	(void)err;
+	(void)msg;
+	(void)arg;
+}
+
+/* NOTIFY with "SIP/2.0 code reason" as message/sipfrag in c's dialog */
+static void notify(struct call *c, uint16_t code, const char *reason)
+{
+	char frag[96];
+	int n = snprintf(frag, sizeof(frag), "SIP/2.0 %u %s\r\n", code, reason);
+	int err;
+
+	if (!c->sess)
+		return;
+	err = sip_drequestf(
+	    NULL, c->cs->sip, true, "NOTIFY", sipsess_dialog(c->sess), 0, NULL,
+	    NULL, on_notify_response, NULL,
+	    "Event: refer\r\n"
+	    "Subscription-State: %s\r\n"
+	    "Content-Type: message/sipfrag;version=2.0\r\n"
+	    "Content-Length: %d\r\n\r\n%s",
+	    code < 200 ? "active;expires=60" : "terminated;reason=noresource",
+	    n, frag);
+	if (err)
+		log_warn("call", c->id, "NOTIFY failed: %s", strerror(err));
+}
+
+void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *c = arg;
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REFER_TO);
+	struct calls_dial_req r = {.org_id = c->org_id,
+				   .from = c->number,
+				   .app = c->app,
+				   .referrer_id = c->id};
+	char target[320] = "", new_id[37];
+	const char *code, *why;
+	struct pl uri;
+
+	if (!h || re_regex(h->val.p, h->val.l, "<[^>]+>", &uri))
+		uri = h ? h->val : (struct pl)PL_INIT;
+	pl_strcpy(&uri, target, sizeof(target));
+	if (!c->answered_ms || c->ended_ms ||
+	    (strncmp(target, "sip:", 4) && strncmp(target, "sips:", 5))) {
+		(void)sip_reply(sip, msg, c->answered_ms ? 400 : 491,
+				c->answered_ms ? "Bad Refer-To"
+					       : "Request Pending");
+		return;
+	}
+	(void)sip_reply(sip, msg, 202, "Accepted");
+	snprintf(c->transfer.to, sizeof(c->transfer.to), "%s", target);
+	set_state(c, "trying", "REFER received");
+	notify(c, 100, "Trying");
+	r.to = target;
+	if (calls_dial(c->cs, &r, new_id, &code, &why)) {
+		set_state(c, "failed", why);
+		notify(c, 503, "Service Unavailable");
+	}
+}
+
+void transfer_referred(struct call *nc, bool answered)
+{
+	struct call *old = calls_find(nc->cs, nc->org_id, nc->referrer);
+	char line[96];
+
+	nc->referrer[0] = '\0'; /* once */
+	if (!old || old->ended_ms)
+		return;
+	if (answered) {
+		notify(old, 200, "OK");
+		set_state(old, "completed", nc->id);
+		call_end(old, "completed", "transferred");
+		return;
+	}
+	snprintf(line, sizeof(line), "%u %s", nc->code ? nc->code : 500,
+		 nc->status);
+	notify(old, nc->code >= 300 ? nc->code : 500, "Transfer Failed");
+	set_state(old, "failed", line);
+}

@@ -25,6 +25,22 @@ expect_eq "200 call records, all completed with media" 200 "$(q "SELECT count(*)
 check "an unknown number gets 404" sippr -sf "$(reject 404 0)" -s 14159999999 -m 1
 check "no common codec gets 488" sippr -sf "$(reject 488 18)" -s 14150000001 -m 1
 check "a BYE outside any dialog gets 481" sippr -sf "$SC/bye_stray.xml" -s 14150000001 -m 1
+
+# REFER from the caller: trunkd calls the target (a sipp provider), reports
+# progress in NOTIFYs, and hangs up the caller once the target answers
+sed 's/@HDRCHECK@/false/' "$SC/uas_answer.xml" >"$T_DIR/uas_any.xml"
+uas "$T_DIR/uas_any.xml"
+sed "s/@TARGET@/sip:target@127.0.0.1:$UAS_PORT/" "$SC/uac_refer.xml" >"$T_DIR/uac_refer.xml"
+check "REFER: the caller sees 202, NOTIFY 100 and 200, then trunkd's BYE" sippr -sf "$T_DIR/uac_refer.xml" -s 14150000001 -m 1
+old=$(q_until "SELECT id FROM calls WHERE reason = 'transferred'")
+new=$(api GET "/v1/calls/$old" "${H[@]}" | sed -n 's/.*"transfer":{[^}]*"detail":"\([^"]*\)".*/\1/p')
+expect_match "REFER: the new call is up, and the API hangs it up" '^200 .*"status":"completed"' \
+	"$(api POST "/v1/calls/$new/hangup" "${H[@]}")"
+wait "$UAS_PID"
+expect_eq "REFER: the target answered trunkd's new call and got its BYE" 0 "$?"
+expect_eq "REFER: the caller's call ended transferred; the new call is recorded" "completed|transferred|outbound|completed" \
+	"$(q_until "SELECT c.status, c.reason, n.direction, n.status FROM calls c, calls n WHERE c.reason = 'transferred' AND n.to_uri LIKE 'sip:target@%'")"
+
 trunkd_stop
 
 # CANCEL while ringing; and a port range of one pair: the second call gets 503
