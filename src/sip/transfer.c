@@ -1,8 +1,8 @@
 /**
- * @file transfer.c  Blind transfer by trunkd (RFC 3515, RFC 5589):
- *                   POST /v1/calls/:id/transfer
+ * @file transfer.c  Blind transfer (RFC 3515, RFC 5589), both ways
  *
- * On an answered call trunkd sends REFER (Refer-To: the target, Referred-By:
+ * By trunkd (POST /v1/calls/:id/transfer): on an answered call trunkd sends
+ * REFER (Refer-To: the target, Referred-By:
  * our side of the dialog) and the other side places the new call.  A 202
  * means it will try; the NOTIFYs that follow carry a message/sipfrag with
  * the new call's progress: a 2xx there ends our call with BYE ("transferred
@@ -12,6 +12,13 @@
  * The target: a sip:/sips: URI as given, or an E.164 number sent to the
  * host the other side's requests come from (its From host, or for our own
  * outbound calls the endpoint we dialled).
+ *
+ * To trunkd (REFER received, libre's referh): 202, NOTIFY 100, and the new
+ * call is placed like POST /v1/calls from the same number with the same
+ * application (the number's inbound row serves when it has no outbound
+ * one: the target is a SIP URI).  The new call carries the referrer's id;
+ * when it is answered the referrer gets NOTIFY 200 and BYE, when it ends
+ * unanswered a NOTIFY with its code (transfer_referred()).
  */
 #include <errno.h>
 #include <stdio.h>
