@@ -138,8 +138,24 @@ int sipdest_parse(struct sipdest *d, const char *in, const char **why)
 	}
 	d->port =
 	    uri.port ? uri.port : (strcmp(d->transport, "tls") ? 5060 : 5061);
-	snprintf(d->uri, sizeof(d->uri), "sip:%s%s%s%s%s:%u;transport=%s",
-		 d->user, d->user[0] ? "@" : "", uri.af == AF_INET6 ? "[" : "",
-		 d->host, uri.af == AF_INET6 ? "]" : "", d->port, d->transport);
+	sipdest_uri(d, d->user, d->uri, sizeof(d->uri));
 	return 0;
+}
+
+void sipdest_hostport(const struct sipdest *d, char *out, size_t size)
+{
+	bool v6 = strchr(d->host, ':') != NULL; /* host_ok: only IPv6 */
+
+	snprintf(out, size, "%s%s%s:%u", v6 ? "[" : "", d->host, v6 ? "]" : "",
+		 d->port);
+}
+
+void sipdest_uri(const struct sipdest *d, const char *user, char *out,
+		 size_t size)
+{
+	char hostport[sizeof(d->host) + 8];
+
+	sipdest_hostport(d, hostport, sizeof(hostport));
+	snprintf(out, size, "sip:%s%s%s;transport=%s", user, user[0] ? "@" : "",
+		 hostport, d->transport);
 }

@@ -11,6 +11,7 @@
 #ifndef TRUNKD_CORE_SIPDEST_H
 #define TRUNKD_CORE_SIPDEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sipdest {
@@ -23,5 +24,12 @@ struct sipdest {
 
 /* 0, or EINVAL with why (static text) */
 int sipdest_parse(struct sipdest *d, const char *in, const char **why);
+
+/* "host:port", an IPv6 literal in brackets */
+void sipdest_hostport(const struct sipdest *d, char *out, size_t size);
+/* "sip:[user@]host:port;transport=x" (user "" for none); d->uri is this
+ * with d->user */
+void sipdest_uri(const struct sipdest *d, const char *user, char *out,
+		 size_t size);
 
 #endif

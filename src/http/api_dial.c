@@ -66,7 +66,7 @@ static bool string_map(struct jsonv *v, const json_t *body, const char *key,
 	return true;
 }
 
-static int status_of(int err)
+int api_dial_status(int err)
 {
 	switch (err) {
 	case ENOENT:
@@ -148,7 +148,7 @@ void api_call_create_h(struct http_req *req, void *arg)
 	json_decref(app_opts);
 	json_decref(body);
 	if (err) {
-		http_reply_error(req, status_of(err), code, "%s", why);
+		http_reply_error(req, api_dial_status(err), code, "%s", why);
 		return;
 	}
 	http_reply_data(

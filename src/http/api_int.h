@@ -69,6 +69,8 @@ void api_sip_call_trace_h(struct http_req *req, void *arg);
 void api_sip_call_pcap_h(struct http_req *req, void *arg);
 /* outbound calls (api_dial.c) */
 void api_call_create_h(struct http_req *req, void *arg);
+/* The HTTP status for a calls_dial() error (404, 403, 503, 400, 500) */
+int api_dial_status(int err);
 void api_call_get_h(struct http_req *req, void *arg);
 void api_call_hangup_h(struct http_req *req, void *arg);
 void api_call_dtmf_h(struct http_req *req, void *arg);

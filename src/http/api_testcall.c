@@ -60,12 +60,7 @@ void api_test_call_h(struct http_req *req, void *arg)
 		http_reply_error(req, 503, "SIP_DISABLED",
 				 "this server has no SIP listener");
 	else if (err)
-		http_reply_error(req,
-				 err == ENOENT	? 404
-				 : err == EBUSY ? 503
-				 : err == EPERM ? 403
-						: 400,
-				 code, "%s", why);
+		http_reply_error(req, api_dial_status(err), code, "%s", why);
 	else
 		http_reply_data(req, 201,
 				json_pack("{s:s, s:s, s:s, s:s}", "id", id,

@@ -153,12 +153,6 @@ static json_t *call_json(const struct call *c, bool full)
 	return o;
 }
 
-static json_t *json_decref_null(json_t *j)
-{
-	json_decref(j);
-	return NULL;
-}
-
 static void on_forgotten(void *arg)
 {
 	struct call *c = arg;
@@ -178,7 +172,8 @@ static void on_lingered(void *arg)
 	else
 		log_error("call", c->id, "call record could not be built");
 	c->trace = mem_deref(c->trace);
-	c->trace_before = json_decref_null(c->trace_before);
+	json_decref(c->trace_before);
+	c->trace_before = NULL;
 	if (c->cs->draining) {
 		mem_deref(c);
 		return;

@@ -394,18 +394,10 @@ static int attempt(struct dial *d)
 		return err;
 	re_snprintf(host, sizeof(host), "%j", &sdpaddr);
 	snprintf(from, sizeof(from), "sip:%s@%s", c->number, host);
-	re_snprintf(uri, sizeof(uri), "sip:%s%s%s:%u;transport=%s", d->to_user,
-		    d->to_user[0] ? "@" : "", ep->host, ep->port,
-		    ep->transport);
-	if (strchr(ep->host, ':')) /* an IPv6 literal */
-		re_snprintf(uri, sizeof(uri), "sip:%s%s[%s]:%u;transport=%s",
-			    d->to_user, d->to_user[0] ? "@" : "", ep->host,
-			    ep->port, ep->transport);
+	sipdest_uri(ep, d->to_user, uri, sizeof(uri));
 	snprintf(c->from, sizeof(c->from), "%s", from);
 	snprintf(c->to, sizeof(c->to), "%s", uri);
-	re_snprintf(c->peer_host, sizeof(c->peer_host),
-		    strchr(ep->host, ':') ? "[%s]:%u" : "%s:%u", ep->host,
-		    ep->port);
+	sipdest_hostport(ep, c->peer_host, sizeof(c->peer_host));
 	c->transport = ep->transport;
 	d->auth_sent = d->provisional = d->responded = false;
 	err = sipsess_connect(

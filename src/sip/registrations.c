@@ -135,10 +135,7 @@ static int reg_start(struct registrations *regs, struct reg *r,
 	secret_pbx_password(regs->server_secret, user, pw, r->password);
 	mem_deref(pw);
 	snprintf(r->user, sizeof(r->user), "%s", user);
-	re_snprintf(r->registrar, sizeof(r->registrar),
-		    strchr(d.host, ':') ? "sip:[%s]:%u;transport=%s"
-					: "sip:%s:%u;transport=%s",
-		    d.host, d.port, d.transport);
+	sipdest_uri(&d, "", r->registrar, sizeof(r->registrar));
 	re_snprintf(aor, sizeof(aor),
 		    strchr(d.host, ':') ? "sip:%s@[%s]" : "sip:%s@%s", user,
 		    d.host);

@@ -163,13 +163,6 @@ bool calls_notify(struct calls *cs, const struct sip_msg *msg)
 /* ---- REFER received: trunkd places the new call (RFC 3515 as the
  * recipient); the old dialog hears the progress in NOTIFYs ---- */
 
-static void on_notify_response(int err, const struct sip_msg *msg, void *arg)
-{
-	(void)err;
-	(void)msg;
-	(void)arg;
-}
-
 /* NOTIFY with "SIP/2.0 code reason" as message/sipfrag in c's dialog */
 static void notify(struct call *c, uint16_t code, const char *reason)
 {
@@ -179,15 +172,15 @@ static void notify(struct call *c, uint16_t code, const char *reason)
 
 	if (!c->sess)
 		return;
-	err = sip_drequestf(
-	    NULL, c->cs->sip, true, "NOTIFY", sipsess_dialog(c->sess), 0, NULL,
-	    NULL, on_notify_response, NULL,
-	    "Event: refer\r\n"
-	    "Subscription-State: %s\r\n"
-	    "Content-Type: message/sipfrag;version=2.0\r\n"
-	    "Content-Length: %d\r\n\r\n%s",
-	    code < 200 ? "active;expires=60" : "terminated;reason=noresource",
-	    n, frag);
+	err = sip_drequestf(NULL, c->cs->sip, true, "NOTIFY",
+			    sipsess_dialog(c->sess), 0, NULL, NULL, NULL, NULL,
+			    "Event: refer\r\n"
+			    "Subscription-State: %s\r\n"
+			    "Content-Type: message/sipfrag;version=2.0\r\n"
+			    "Content-Length: %d\r\n\r\n%s",
+			    code < 200 ? "active;expires=60"
+				       : "terminated;reason=noresource",
+			    n, frag);
 	if (err)
 		log_warn("call", c->id, "NOTIFY failed: %s", strerror(err));
 }
