@@ -218,6 +218,27 @@ void hdrmap_inbound(const json_t *cfg, hdrmap_get_h *get, void *arg,
 	}
 }
 
+json_t *hdrmap_passthrough(const json_t *cfg, hdrmap_get_h *get, void *arg)
+{
+	const json_t *rules = json_object_get(cfg, "headers"), *rule;
+	char value[HDRMAP_VALUE_MAX];
+	json_t *o = json_object();
+	size_t i;
+
+	json_array_foreach(rules, i, rule)
+	{
+		const char *type = rule_str(rule, "type");
+		const char *key = rule_str(rule, "key");
+
+		if (o && json_is_true(json_object_get(rule, "passthrough")) &&
+		    !(type && strcmp(type, "custom")) && key &&
+		    hdrmap_header_ok(key) &&
+		    get(key, value, sizeof(value), arg))
+			json_object_set_new(o, key, json_string(value));
+	}
+	return o;
+}
+
 /* append "name: value\r\n" to *buf (size *cap, used *len) */
 static bool append(char **buf, size_t *len, size_t *cap, const char *name,
 		   const char *value)

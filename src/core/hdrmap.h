@@ -15,8 +15,9 @@
  *                             User-to-User carrying variable `target`, else
  *                             variable `content`, else `content` itself,
  *                             encoded (hex by default; base64, ascii)
- * `passthrough` rules copy a header across the two legs of a bridge; plain
- * calls have one leg and ignore them.  Header names that are not SIP tokens
+ * `passthrough` custom rules also copy their header (key) as it is from the
+ * inbound leg's INVITE to the forwarded leg's (bridge.c); outbound mapping
+ * skips them.  Header names that are not SIP tokens
  * or that trunkd writes itself (Via, From, Contact, ...) are never written.
  * Pure functions: no I/O.
  */
@@ -38,6 +39,10 @@ typedef bool(hdrmap_get_h)(const char *name, char *buf, size_t size, void *arg);
 /* Set variables from the headers of an inbound INVITE (vars: an object) */
 void hdrmap_inbound(const json_t *cfg, hdrmap_get_h *get, void *arg,
 		    json_t *vars);
+/* The headers a bridge copies to its second leg: {name: value} for each
+ * custom passthrough rule whose header (key) the INVITE has; NULL when out
+ * of memory */
+json_t *hdrmap_passthrough(const json_t *cfg, hdrmap_get_h *get, void *arg);
 /* "Name: value\r\n" lines for an outbound INVITE: a new string (free()),
  * "" when nothing applies, NULL when out of memory */
 char *hdrmap_outbound(const json_t *cfg, const json_t *vars);

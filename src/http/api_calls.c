@@ -29,7 +29,8 @@
 	"'answered_at', sip_ts(c.answered_at), "                               \
 	"'ended_at', sip_ts(c.ended_at), 'duration_ms', c.duration_ms, "       \
 	"'codec', c.codec, 'srtp', c.srtp, 'transport', c.transport, "         \
-	"'app', c.app, 'variables', c.variables, 'attempts', c.attempts"
+	"'app', c.app, 'variables', c.variables, 'attempts', c.attempts, "     \
+	"'bridge_id', c.bridge_id"
 
 enum call_view { VIEW_CALL, VIEW_TRACE, VIEW_PCAP, VIEW_TEST };
 

@@ -7,6 +7,9 @@
  * (call_end), the record.  inbound.c and outbound.c only differ in how the
  * dialog starts: inbound answers an offer, outbound makes one and, before
  * the answer, may try several endpoints (struct dial, outbound.c's).
+ * bridge.c joins two calls when an inbound call is forwarded: the inbound
+ * leg and the outbound leg placed for it point at each other (bridge) until
+ * either ends, and the media of one is relayed to the other.
  *
  * Ownership: every struct call is owned by its struct calls: in cs->calls
  * while in progress, then in cs->lingering until recorded, then in
@@ -58,7 +61,16 @@ struct call {
 	struct sip_trace *trace;    /* owned: the current dialog's */
 	json_t *trace_before;	    /* owned: earlier attempts' messages */
 	struct dial *dial;	    /* owned: outbound calls only */
-	json_t *variables;	    /* owned: header mapping variables */
+	struct call *bridge;	    /* borrowed: the other leg of a forwarded
+				       call while both are in progress */
+	struct {
+		struct tmr tmr; /* bridge.c: the other leg ended, this one
+				   follows from the loop */
+		const char *status;
+		uint16_t code;
+		char reason[128];
+	} follow;
+	json_t *variables; /* owned: header mapping variables */
 	struct tmr answer_tmr, limit_tmr, linger_tmr, session_tmr, media_tmr;
 	unsigned session_expires; /* s, 0 without RFC 4028 */
 	unsigned max_duration;	  /* s, 0 = --max-call-duration */
@@ -80,6 +92,8 @@ struct call {
 	uint16_t code;	     /* final answer given (inbound) or received */
 	char peer_host[280]; /* host[:port] of the other side (transfer) */
 	char referrer[37];   /* the call whose REFER placed this one, or "" */
+	char bridge_id[37];  /* the other leg of a forwarded call, or "" */
+	char caller[64];     /* the From user of an inbound call */
 	struct {
 		char to[320];	 /* Refer-To, "" without a transfer */
 		char state[16];	 /* requested, accepted, refused, trying,
@@ -121,6 +135,31 @@ void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg);
 /* transfer.c: a call placed for a REFER was answered, or ended unanswered */
 void transfer_referred(struct call *nc, bool answered);
 
+/* bridge.c: true if calls to this inbound row are forwarded (it has a
+ * sip_endpoint and does not register there) */
+bool bridge_wanted(const json_t *row);
+/* bridge.c: 0, or 483 when the INVITE has come through too many trunkd
+ * forwards or has no Max-Forwards left */
+uint16_t bridge_hops_check(const struct sip_msg *msg);
+/* bridge.c: forward the accepted inbound call a (its offer answered, its
+ * RTP started) through row: the second leg is dialled.  0, or an errno
+ * (no leg could be placed: the caller must be answered with an error) */
+int bridge_forward(struct call *a, const struct sip_msg *msg, const json_t *row,
+		   const char **why);
+/* bridge.c: a leg's RTP session exists: relay instead of echo */
+void bridge_media(struct call *c);
+/* bridge.c: the SDP codecs an outbound leg offers (the inbound leg's
+ * codec, and with codec_config.transcode the other G.711 law too) */
+void bridge_codecs(const struct call *c, const json_t *row,
+		   struct sdp_nego_opts *o);
+/* bridge.c: the outbound leg rings: the caller hears 180 Ringing */
+void bridge_ringing(struct call *b);
+/* bridge.c: the outbound leg was answered: so is the inbound one */
+void bridge_answered(struct call *b);
+/* bridge.c: one leg ended: end the other (BYE, CANCEL, or the outbound
+ * leg's final answer to the caller) */
+void bridge_ended(struct call *c);
+
 /* SDP options for this configuration row and transport */
 void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls);
 /* The body of a message on its own (sdp_nego reads from its start) */
@@ -131,6 +170,20 @@ struct call *calls_find(struct calls *cs, const char *org_id, const char *id);
 
 /* inbound.c: the sipsess listener's handler (arg: struct calls) */
 void inbound_invite(const struct sip_msg *msg, void *arg);
+/* inbound.c: send the 200 OK (with the SDP answer made from the offer);
+ * on failure the call ends */
+int inbound_answer(struct call *c);
+
+/*
+ * outbound.c: place a call from row (a number's outbound row, or the
+ * inbound row of a number that forwards) for the request r (whose from and
+ * app calls_dial() has checked); bridge: the inbound call this one
+ * forwards, or NULL.  0 with *cp set (the first attempt is under way, or
+ * has already failed and ended the call), or an errno with *code and *why
+ */
+int dial_start(struct calls *cs, const json_t *row,
+	       const struct calls_dial_req *r, struct call *bridge,
+	       struct call **cp, const char **code, const char **why);
 /* outbound.c: the call ended before its dial finished, or is freed */
 void dial_close(struct call *c);
 /* outbound.c: the call's dial as JSON for the API (attempts), or NULL */

@@ -138,6 +138,10 @@ static json_t *call_json(const struct call *c, bool full)
 	    c->variables ? json_incref(c->variables) : json_object(),
 	    "attempts", attempts ? attempts : json_array());
 
+	if (o)
+		json_object_set_new(o, "bridge_id",
+				    c->bridge_id[0] ? json_string(c->bridge_id)
+						    : json_null());
 	if (o && c->transfer.to[0])
 		json_object_set_new(
 		    o, "transfer",
@@ -193,6 +197,7 @@ static void call_destructor(void *arg)
 	tmr_cancel(&c->linger_tmr);
 	tmr_cancel(&c->session_tmr);
 	tmr_cancel(&c->media_tmr);
+	tmr_cancel(&c->follow.tmr);
 	list_unlink(&c->le);
 	dial_close(c);
 	mem_deref(c->media_app);
@@ -224,8 +229,10 @@ void call_end(struct call *c, const char *status, const char *reason)
 	tmr_cancel(&c->limit_tmr);
 	tmr_cancel(&c->session_tmr);
 	tmr_cancel(&c->media_tmr);
+	tmr_cancel(&c->follow.tmr);
 	list_unlink(&c->le);
 	dial_close(c);
+	bridge_ended(c);
 	if (c->media_app)
 		snprintf(c->recording, sizeof(c->recording), "%s",
 			 call_app_recording(c->media_app));
@@ -347,7 +354,8 @@ void call_established(struct call *c)
 		 c->nego.srtp ? sdes_suite_name(c->nego.ours.suite) : "");
 	if (c->media_app)
 		return;
-	start_app(c); /* on the ACK: a BYE before it would be early */
+	if (!c->bridge_id[0])
+		start_app(c); /* on the ACK: a BYE before it would be early */
 	call_session_refreshed(c);
 	if (c->cs->opts.media_timeout)
 		tmr_start(&c->media_tmr, MEDIA_CHECK_MS, on_media_check, c);
@@ -452,6 +460,7 @@ struct call *call_new(struct calls *cs, bool outbound, const char *org_id,
 	tmr_init(&c->linger_tmr);
 	tmr_init(&c->session_tmr);
 	tmr_init(&c->media_tmr);
+	tmr_init(&c->follow.tmr);
 	snprintf(c->org_id, sizeof(c->org_id), "%s", org_id ? org_id : "");
 	snprintf(c->number, sizeof(c->number), "%s", number);
 	c->started_ms = walltime_us() / 1000;

@@ -16,6 +16,10 @@
  * over to the failover endpoints on the configured triggers; the
  * application runs once the callee answers.
  *
+ * Forwarding (bridge.c): an inbound call to a number whose inbound
+ * direction has a sip_endpoint is bridged to an outbound call placed there;
+ * each leg is a call of its own (its record names the other: bridge_id).
+ *
  * Each call ends in one row of the calls table, written asynchronously.
  *
  * Ownership: calls_alloc() returns a mem object holding refs to the map,

@@ -4,7 +4,11 @@
  * Routing from the in-memory map (404), admission (403: entitlement or
  * source address; 503: call limits), RFC 4028 (422 under Min-SE), the SDP
  * answer (488 for an offer we cannot take), then 180 Ringing and 200 OK
- * after --answer-delay-ms.  The rest of the call's life is calls.c's.
+ * after --answer-delay-ms.  A number whose inbound direction has a
+ * sip_endpoint (and does not register there) is forwarded instead: 183
+ * Session Progress, and bridge.c places the second leg (483 when the
+ * INVITE has been forwarded too often).  The rest of the call's life is
+ * calls.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,9 +38,8 @@
 
 #define SESSION_EXPIRES_DEFAULT 1800 /* s, RFC 4028's recommendation */
 
-static void on_answer(void *arg)
+int inbound_answer(struct call *c)
 {
-	struct call *c = arg;
 	int err = c->session_expires
 		      ? sipsess_answer(c->sess, 200, "OK", c->answer,
 				       "Session-Expires: %u;refresher=uac\r\n"
@@ -48,10 +51,16 @@ static void on_answer(void *arg)
 	if (err) {
 		log_warn("call", c->id, "200 OK failed: %s", strerror(err));
 		call_end(c, "failed", "answer failed");
-		return;
+		return err;
 	}
 	c->code = 200;
 	call_answered(c);
+	return 0;
+}
+
+static void on_answer(void *arg)
+{
+	(void)inbound_answer(arg);
 }
 
 static void on_close(int err, const struct sip_msg *msg, void *arg)
@@ -194,6 +203,7 @@ static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 		return NULL;
 	pl_strcpy(&msg->from.auri, c->from, sizeof(c->from));
 	pl_strcpy(&msg->to.auri, c->to, sizeof(c->to));
+	pl_strcpy(&msg->from.uri.user, c->caller, sizeof(c->caller));
 	if (msg->from.uri.port)
 		re_snprintf(c->peer_host, sizeof(c->peer_host), "%r:%u",
 			    &msg->from.uri.host, msg->from.uri.port);
@@ -222,6 +232,7 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 	struct sa laddr;
 	const char *why;
 	uint16_t code;
+	bool forward;
 	unsigned se;
 	int err;
 
@@ -252,6 +263,11 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 		reject(cs, msg, code,
 		       code == 503 ? "Service Unavailable" : "Forbidden", warn,
 		       callid);
+		return;
+	}
+	forward = bridge_wanted(row);
+	if (forward && bridge_hops_check(msg)) {
+		reject(cs, msg, 483, "Too Many Hops", NULL, callid);
 		return;
 	}
 	if (session_expires_of(cs, msg, &se)) {
@@ -301,11 +317,12 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 					c->nego.srtp ? &c->nego.theirs : NULL,
 					c->nego.dtmf_pt);
 	if (!err)
-		err = sipsess_accept(&c->sess, cs->sock, msg, 180, "Ringing",
-				     "trunkd", "application/sdp", NULL, NULL,
-				     NULL, false, call_on_offer, call_on_answer,
-				     call_on_estab, NULL, call_on_refer,
-				     on_close, c, "X-Call-Id: %s\r\n", c->id);
+		err = sipsess_accept(
+		    &c->sess, cs->sock, msg, forward ? 183 : 180,
+		    forward ? "Session Progress" : "Ringing", "trunkd",
+		    "application/sdp", NULL, NULL, NULL, false, call_on_offer,
+		    call_on_answer, call_on_estab, NULL, call_on_refer,
+		    on_close, c, "X-Call-Id: %s\r\n", c->id);
 	if (err) {
 		reject(cs, msg, 500, "Server Internal Error", NULL, callid);
 		c->code = 500;
@@ -313,7 +330,23 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 		return;
 	}
 	re_snprintf(warn, sizeof(warn), "%J", &msg->src);
-	log_info("call", c->id, "INVITE %s from %s via %s (%s): ringing",
-		 c->number, c->from, c->transport, warn);
-	tmr_start(&c->answer_tmr, cs->opts.answer_delay_ms, on_answer, c);
+	log_info("call", c->id, "INVITE %s from %s via %s (%s): %s", c->number,
+		 c->from, c->transport, warn,
+		 forward ? "forwarding" : "ringing");
+	if (!forward) {
+		tmr_start(&c->answer_tmr, cs->opts.answer_delay_ms, on_answer,
+			  c);
+		return;
+	}
+	err = bridge_forward(c, msg, row, &why);
+	if (err) {
+		snprintf(warn, sizeof(warn),
+			 "Warning: 399 trunkd \"%.100s\"\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 why);
+		(void)sipsess_reject(c->sess, 503, "Service Unavailable", "%s",
+				     warn);
+		c->code = 503;
+		call_end(c, "failed", why);
+	}
 }

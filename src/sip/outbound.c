@@ -215,6 +215,7 @@ static void on_progress(const struct sip_msg *msg, void *arg)
 	log_info("call", c->id, "%u %.*s from %s:%u", msg->scode,
 		 (int)msg->reason.l, msg->reason.p, d->eps[d->cur].host,
 		 d->eps[d->cur].port);
+	bridge_ringing(c);
 }
 
 static int on_sdp_answer(const struct sip_msg *msg, void *arg)
@@ -241,6 +242,7 @@ static int on_sdp_answer(const struct sip_msg *msg, void *arg)
 	attempt_done(d, "answered", msg->scode, NULL);
 	c->code = msg->scode;
 	call_answered(c);
+	bridge_answered(c);
 	return 0;
 }
 
@@ -384,8 +386,10 @@ static int attempt(struct dial *d)
 		err = rtp_session_alloc(&c->rtp, c->cs->ports, &laddr);
 		if (err)
 			return err;
+		bridge_media(c);
 	}
 	call_nego_opts(&o, d->row, false);
+	bridge_codecs(c, d->row, &o);
 	o.laddr = &sdpaddr;
 	o.lport = rtp_session_port(c->rtp);
 	err = sdp_nego_offer(&c->nego, &offer, &o,
@@ -393,7 +397,10 @@ static int attempt(struct dial *d)
 	if (err)
 		return err;
 	re_snprintf(host, sizeof(host), "%j", &sdpaddr);
-	snprintf(from, sizeof(from), "sip:%s@%s", c->number, host);
+	snprintf(from, sizeof(from), "sip:%s@%s",
+		 c->bridge && c->bridge->caller[0] ? c->bridge->caller
+						   : c->number,
+		 host);
 	sipdest_uri(ep, d->to_user, uri, sizeof(uri));
 	snprintf(c->from, sizeof(c->from), "%s", from);
 	snprintf(c->to, sizeof(c->to), "%s", uri);
@@ -436,13 +443,13 @@ static int open_password(struct dial *d, struct calls *cs, const json_t *row)
 
 /*
  * "Name: value\r\n" for each of the request's headers (validated by the
- * API), then what the number's header mappings make of the variables
+ * API, or passed through by a bridge), then what the header mappings make
+ * of the variables (mapping NULL: none)
  */
-static int render_headers(struct dial *d, const json_t *headers,
-			  const json_t *vars)
+static int render_headers(struct dial *d, const json_t *mapping,
+			  const json_t *headers, const json_t *vars)
 {
-	char *mapped =
-	    hdrmap_outbound(json_object_get(d->row, "headers"), vars);
+	char *mapped = hdrmap_outbound(mapping, vars);
 	struct mbuf *mb;
 	const char *name;
 	json_t *v;
@@ -589,15 +596,83 @@ static int dial_alloc(struct dial **dp, struct call *c, const json_t *row,
 			snprintf(d->to_user, sizeof(d->to_user), "%s", e164);
 		}
 	}
+	/* a forward to sip:ext@pbx rings ext, not the dialled number */
+	if (!err && c->bridge && d->eps[0].user[0])
+		snprintf(d->to_user, sizeof(d->to_user), "%s", d->eps[0].user);
 	if (!err)
 		err = open_password(d, c->cs, row);
 	if (!err)
-		err = render_headers(d, r->headers, r->variables);
+		err = render_headers(
+		    d, c->bridge ? NULL : json_object_get(d->row, "headers"),
+		    r->headers, r->variables);
 	if (err) {
 		mem_deref(d);
 		return err;
 	}
 	*dp = d;
+	return 0;
+}
+
+int dial_start(struct calls *cs, const json_t *row,
+	       const struct calls_dial_req *r, struct call *bridge,
+	       struct call **cp, const char **code, const char **why)
+{
+	json_t *shown;
+	struct call *c;
+	int err;
+
+	c = call_new(cs, true, r->org_id, r->from);
+	if (!c) {
+		*code = "INTERNAL_ERROR";
+		*why = "out of memory";
+		return ENOMEM;
+	}
+	c->app = r->app;
+	c->max_duration = r->max_duration;
+	c->variables = r->variables ? json_deep_copy(r->variables) : NULL;
+	c->app_opts_own =
+	    r->app_opts ? json_deep_copy(r->app_opts) : json_object();
+	c->app_opts = c->app_opts_own;
+	if (bridge) {
+		c->bridge = bridge;
+		bridge->bridge = c;
+		snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", bridge->id);
+		snprintf(bridge->bridge_id, sizeof(bridge->bridge_id), "%s",
+			 c->id);
+	}
+	shown = sipmap_render_row(cs->map, row);
+	err = dial_alloc(&c->dial, c, row, shown, r, why);
+	json_decref(shown);
+	if (err) {
+		*code = err == ENOENT	? "NO_SIP_ENDPOINT"
+			: err == EINVAL ? "INVALID_FIELD"
+					: "INTERNAL_ERROR";
+		if (err != EINVAL && err != ENOENT)
+			*why = "the number's credentials cannot be opened";
+		if (bridge)
+			bridge->bridge = NULL;
+		list_unlink(&c->le);
+		mem_deref(c);
+		return err;
+	}
+	cs->started[1]++; /* a call from here on: it will be recorded */
+	if (r->referrer_id)
+		snprintf(c->referrer, sizeof(c->referrer), "%s",
+			 r->referrer_id);
+	snprintf(c->to, sizeof(c->to), "%s", r->to);
+	*cp = c;
+	if (cs->opts.ring_timeout)
+		tmr_start(&c->dial->ring_tmr, cs->opts.ring_timeout * 1000ULL,
+			  on_ring_timeout, c->dial);
+	err = attempt(c->dial);
+	if (err) {
+		char reason[96];
+
+		snprintf(reason, sizeof(reason), "cannot place the call: %s",
+			 strerror(err));
+		/* the same path as a failed attempt: failover applies */
+		attempt_failed(c->dial, TRIGGER_UNREACHABLE, 0, reason);
+	}
 	return 0;
 }
 
@@ -607,8 +682,8 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 	static const char *const apps[] = {"echo", "play", "record", "dtmf",
 					   "tone"};
 	char number[SIPCONF_NUMBER_MAX + 1];
+	struct calls_dial_req req = *r;
 	const json_t *row;
-	json_t *shown;
 	struct call *c;
 	size_t i;
 	int err;
@@ -646,48 +721,10 @@ int calls_dial(struct calls *cs, const struct calls_dial_req *r, char id[37],
 				    : "the server is at --max-calls";
 		return EBUSY;
 	}
-	c = call_new(cs, true, r->org_id, number);
-	if (!c) {
-		*code = "INTERNAL_ERROR";
-		*why = "out of memory";
-		return ENOMEM;
-	}
-	c->app = r->app ? apps[i] : "echo";
-	c->max_duration = r->max_duration;
-	c->variables = r->variables ? json_deep_copy(r->variables) : NULL;
-	c->app_opts_own =
-	    r->app_opts ? json_deep_copy(r->app_opts) : json_object();
-	c->app_opts = c->app_opts_own;
-	shown = sipmap_render_row(cs->map, row);
-	err = dial_alloc(&c->dial, c, row, shown, r, why);
-	json_decref(shown);
-	if (err) {
-		*code = err == ENOENT	? "NO_SIP_ENDPOINT"
-			: err == EINVAL ? "INVALID_FIELD"
-					: "INTERNAL_ERROR";
-		if (err != EINVAL && err != ENOENT)
-			*why = "the number's credentials cannot be opened";
-		list_unlink(&c->le);
-		mem_deref(c);
-		return err;
-	}
-	cs->started[1]++; /* a call from here on: it will be recorded */
-	if (r->referrer_id)
-		snprintf(c->referrer, sizeof(c->referrer), "%s",
-			 r->referrer_id);
-	snprintf(c->to, sizeof(c->to), "%s", r->to);
-	snprintf(id, 37, "%s", c->id);
-	if (cs->opts.ring_timeout)
-		tmr_start(&c->dial->ring_tmr, cs->opts.ring_timeout * 1000ULL,
-			  on_ring_timeout, c->dial);
-	err = attempt(c->dial);
-	if (err) {
-		char reason[96];
-
-		snprintf(reason, sizeof(reason), "cannot place the call: %s",
-			 strerror(err));
-		/* the same path as a failed attempt: failover applies */
-		attempt_failed(c->dial, TRIGGER_UNREACHABLE, 0, reason);
-	}
-	return 0;
+	req.from = number;
+	req.app = r->app ? apps[i] : "echo";
+	err = dial_start(cs, row, &req, NULL, &c, code, why);
+	if (!err)
+		snprintf(id, 37, "%s", c->id);
+	return err;
 }

@@ -200,6 +200,11 @@ void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
 	if (!h || re_regex(h->val.p, h->val.l, "<[^>]+>", &uri))
 		uri = h ? h->val : (struct pl)PL_INIT;
 	pl_strcpy(&uri, target, sizeof(target));
+	if (c->bridge_id[0]) { /* the caller is not ours to hand on */
+		(void)sip_reply(sip, msg, 501, "Not Implemented");
+		log_info("call", c->id, "REFER on a forwarded call: 501");
+		return;
+	}
 	if (!c->answered_ms || c->ended_ms ||
 	    (strncmp(target, "sip:", 4) && strncmp(target, "sips:", 5))) {
 		(void)sip_reply(sip, msg, c->answered_ms ? 400 : 491,

@@ -195,18 +195,29 @@ new_key() {
 	KEY=$(sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 }
 
-# expect_tone_heard DIR SECONDS: what baresip (with snd_path DIR/rec)
-# recorded holds at least SECONDS of the 1 kHz tone (100 ms blocks, by a
-# Goertzel filter) and none at 1.7 kHz (so the measure can fail)
+# baresip_conf DIR SIP_PORT: a baresip configuration in DIR (config.in:
+# recordings in DIR/rec, RTP ports of its own); sets BS_CONS (its console)
+baresip_conf() {
+	local rtp=$(( (14000 + RANDOM % 4000) & ~1 ))
+	mkdir -p "$1/rec"
+	BS_CONS=$(free_port)
+	sed -e "s|@DIR@|$1|; s|@PORT_SIP@|$2|; s|@PORT_RTP@|$rtp|; s|@PORT_RTP_END@|$((rtp + 20))|; s|@PORT_CONS@|$BS_CONS|" \
+		"$TRUNKD_SRC/tests/baresip/config.in" >"$1/config"
+}
+
+# expect_tone_heard DIR SECONDS [FREQ [OTHER]]: what baresip (with snd_path
+# DIR/rec) recorded holds at least SECONDS of a FREQ tone (1 kHz; 100 ms
+# blocks, by a Goertzel filter) and none at OTHER (1.7 kHz), so that the
+# measure can fail
 expect_tone_heard() {
-	local dec tone other n
+	local dec tone other n f=${3:-1000} o=${4:-1700}
 	dec=$(ls "$1"/rec/*-dec.wav 2>/dev/null | head -1)
-	tone=$("$TRUNKD_TOOLS/wavtool" tone "$dec" 1000 2>&1)
-	other=$("$TRUNKD_TOOLS/wavtool" tone "$dec" 1700 2>&1)
-	log "baresip heard at 1000 Hz: $tone; at 1700 Hz: $other"
+	tone=$("$TRUNKD_TOOLS/wavtool" tone "$dec" "$f" 2>&1)
+	other=$("$TRUNKD_TOOLS/wavtool" tone "$dec" "$o" 2>&1)
+	log "baresip heard at $f Hz: $tone; at $o Hz: $other"
 	n=$(sed -n 's/.*tone_blocks=\([0-9]*\).*/\1/p' <<<"$tone")
-	check "the 1 kHz tone came back (>= $2 s of it)" test "${n:-0}" -ge $(($2 * 10))
-	expect_match "and nothing at 1700 Hz: the measure can fail" 'tone_blocks=0\b' "$other"
+	check "the $f Hz tone was heard (>= $2 s of it)" test "${n:-0}" -ge $(($2 * 10))
+	expect_match "and nothing at $o Hz: the measure can fail" 'tone_blocks=0\b' "$other"
 }
 
 finish() {

@@ -60,6 +60,32 @@ static void inbound(void **state)
 	json_decref(c);
 }
 
+/* passthrough rules copy their header as it is; others, absent headers
+ * and headers trunkd writes itself are not copied */
+static void passthrough(void **state)
+{
+	const char *hdrs[] = {"Account_Type: VIP", "X-Plain: 1",
+			      "Via: SIP/2.0/UDP evil", NULL};
+	json_t *c = cfg("{\"headers\": ["
+			"{\"type\": \"custom\", \"key\": \"Account_Type\", "
+			"\"value\": \"VIP\", \"passthrough\": true},"
+			"{\"type\": \"custom\", \"key\": \"X-Plain\", "
+			"\"value\": \"plain\"},"
+			"{\"type\": \"custom\", \"key\": \"X-Absent\", "
+			"\"value\": \"x\", \"passthrough\": true},"
+			"{\"type\": \"custom\", \"key\": \"Via\", "
+			"\"value\": \"v\", \"passthrough\": true}]}");
+	json_t *h = hdrmap_passthrough(c, get, hdrs);
+
+	(void)state;
+	assert_non_null(h);
+	assert_int_equal(json_object_size(h), 1);
+	assert_string_equal(
+	    json_string_value(json_object_get(h, "Account_Type")), "VIP");
+	json_decref(h);
+	json_decref(c);
+}
+
 static void outbound(void **state)
 {
 	json_t *c =
@@ -147,9 +173,8 @@ static void header_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(inbound),
-	    cmocka_unit_test(outbound),
-	    cmocka_unit_test(round_trip),
+	    cmocka_unit_test(inbound),	    cmocka_unit_test(passthrough),
+	    cmocka_unit_test(outbound),	    cmocka_unit_test(round_trip),
 	    cmocka_unit_test(header_names),
 	};
 
