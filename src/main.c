@@ -153,6 +153,14 @@ static int app_start(struct app *app)
 	    .rtp_port_min = cfg->rtp_port_min,
 	    .rtp_port_max = cfg->rtp_port_max,
 	    .register_expires = cfg->register_expires,
+	    .health =
+		{
+		    .interval_s = cfg->health_interval,
+		    .timeout_ms = cfg->health_timeout_ms,
+		    .fail_threshold = cfg->health_failures,
+		    .ok_threshold = cfg->health_successes,
+		    .alive_codes = cfg->health_alive_codes,
+		},
 	    .calls =
 		{
 		    .public_ip = cfg->public_ip,
@@ -191,8 +199,7 @@ static int app_start(struct app *app)
 	if (err)
 		return err;
 	err = api_alloc(&app->api, &app->loop, cfg, app->store, app->map,
-			sip_server_callset(app->sip),
-			sip_server_registrations(app->sip));
+			app->sip);
 	if (err)
 		return err;
 	return loop_signals_start(&app->loop, on_stop, app);

@@ -43,11 +43,16 @@ struct config {
 	unsigned answer_delay_ms;   /* ringing time before 200 OK */
 	unsigned ring_timeout;	    /* s an outbound call may ring */
 	unsigned register_expires;  /* s of our REGISTER bindings */
-	unsigned call_record_queue; /* records held while the DB is away */
-	unsigned media_timeout;	    /* s without RTP before BYE, 0 = off */
-	unsigned min_se;	    /* s, smallest session timer accepted */
-	const char *prompts_dir;    /* WAV prompts (play, dtmf apps) */
-	const char *recordings_dir; /* WAV recordings (record app) */
+	unsigned health_interval; /* s between OPTIONS probes of an endpoint */
+	unsigned health_timeout_ms; /* a probe without a reply fails */
+	unsigned health_failures;   /* failed probes in a row → unreachable */
+	unsigned health_successes;  /* alive probes in a row → healthy */
+	const char *health_alive_codes; /* non-2xx replies that mean alive */
+	unsigned call_record_queue;	/* records held while the DB is away */
+	unsigned media_timeout;		/* s without RTP before BYE, 0 = off */
+	unsigned min_se;		/* s, smallest session timer accepted */
+	const char *prompts_dir;	/* WAV prompts (play, dtmf apps) */
+	const char *recordings_dir;	/* WAV recordings (record app) */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "http/api_int.h"
 #include "sip/calls.h"
+#include "sip/sip_server.h"
 #include <re_fmt.h>
 #include <re_mbuf.h>
 #include "core/config.h"
@@ -196,6 +197,8 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/calls/:id", api_sip_call_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace", api_sip_call_trace_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace.pcap", api_sip_call_pcap_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/status", api_sip_status_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/failback", api_sip_failback_h, ROUTE_AUTH},
     {"POST", "/v1/sip/test-call", api_test_call_h, ROUTE_AUTH},
     {"GET", "/v1/sip/test-call/status", api_test_call_status_h, ROUTE_AUTH},
     {"POST", "/v1/calls", api_call_create_h, ROUTE_AUTH},
@@ -218,8 +221,7 @@ static void api_destructor(void *arg)
 }
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store, struct sipmap *map, struct calls *calls,
-	      struct registrations *regs)
+	      struct store *store, struct sipmap *map, struct sip_server *sip)
 {
 	struct http_limits lim = {
 	    .max_header = cfg->http_max_header,
@@ -237,8 +239,12 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 	api->cfg = cfg;
 	api->store = mem_ref(store);
 	api->map = mem_ref(map);
-	api->calls = calls;
-	api->regs = regs;
+	if (sip) {
+		api->calls = sip_server_callset(sip);
+		api->regs = sip_server_registrations(sip);
+		api->health = sip_server_health(sip);
+		api->failover = sip_server_failover(sip);
+	}
 	err = api_auth_init(api);
 	if (err)
 		goto out;

@@ -15,13 +15,11 @@ struct api;
 struct config;
 struct store;
 struct sipmap;
-struct calls;
-struct registrations;
+struct sip_server;
 struct http_server;
 
 int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
-	      struct store *store, struct sipmap *map, struct calls *calls,
-	      struct registrations *regs);
+	      struct store *store, struct sipmap *map, struct sip_server *sip);
 /* Stop accepting on every listener; doneh once no request is in flight */
 void api_drain(struct api *api, void (*doneh)(void *arg), void *arg);
 

@@ -11,6 +11,7 @@
 #include <re_mem.h>
 #include <re_list.h>
 #include <re_hash.h>
+#include "core/sipconf.h"
 #include "http/api.h"
 #include "http/http.h"
 
@@ -27,6 +28,8 @@ struct api {
 	struct sipmap *map;	    /* ref */
 	struct calls *calls;	    /* borrowed: outlives the api, or NULL */
 	struct registrations *regs; /* borrowed, likewise */
+	struct health *health;	    /* borrowed, likewise */
+	struct failover *failover;  /* borrowed, likewise */
 	struct http_server *http;   /* owned */
 	struct http_server *admin;  /* owned: --metrics-listen, or NULL */
 	struct hash *keys;	    /* owned: key hash -> struct keyent */
@@ -46,6 +49,14 @@ int api_auth_init(struct api *api);
 /* 403 SIP_NOT_ENABLED unless the caller's org has SIP; true if allowed */
 bool api_sip_enabled(struct http_req *req);
 
+/* 503 STARTING until the SIP configuration map is loaded; true if ready */
+bool api_map_ready(struct api *api, struct http_req *req);
+/* The row of one direction as org may see it: another org's is NULL */
+const json_t *api_org_row(struct api *api, const char *org, const char *number,
+			  enum sipconf_dir dir);
+/* ?phone_number= (E.164, or as given for trunk DIDs) normalized into out;
+ * false after replying 400 */
+bool api_query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1]);
 /* /v1/sip handlers (api_sip.c) */
 void api_sip_get_h(struct http_req *req, void *arg);
 void api_sip_numbers_h(struct http_req *req, void *arg);
@@ -90,6 +101,9 @@ void api_test_call_status_h(struct http_req *req, void *arg);
 void api_sip_parse_destination_h(struct http_req *req, void *arg);
 void api_sip_firewall_ips_h(struct http_req *req, void *arg);
 void api_sip_outbound_setup_h(struct http_req *req, void *arg);
+/* health and failover (api_health.c) */
+void api_sip_status_h(struct http_req *req, void *arg);
+void api_sip_failback_h(struct http_req *req, void *arg);
 
 /* ?limit= (1-200, default 50) as text; false after replying 400 */
 bool api_query_limit(struct http_req *req, char limit[8]);

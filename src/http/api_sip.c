@@ -262,7 +262,7 @@ out:
 
 /* ---- reads: served from the in-memory map ---- */
 
-static bool map_ready(struct api *api, struct http_req *req)
+bool api_map_ready(struct api *api, struct http_req *req)
 {
 	if (sipmap_ready(api->map))
 		return true;
@@ -271,9 +271,8 @@ static bool map_ready(struct api *api, struct http_req *req)
 	return false;
 }
 
-/* The row of one direction as org may see it: another org's is absent */
-static const json_t *org_row(struct api *api, const char *org,
-			     const char *number, enum sipconf_dir dir)
+const json_t *api_org_row(struct api *api, const char *org, const char *number,
+			  enum sipconf_dir dir)
 {
 	const json_t *row = sipmap_row(api->map, number, dir);
 	const char *owner = json_string_value(json_object_get(row, "org_id"));
@@ -284,7 +283,7 @@ static const json_t *org_row(struct api *api, const char *org,
 static json_t *shown_row(struct api *api, const char *org, const char *number,
 			 enum sipconf_dir dir)
 {
-	const json_t *row = org_row(api, org, number, dir);
+	const json_t *row = api_org_row(api, org, number, dir);
 	json_t *shown, *reg;
 
 	if (!row)
@@ -298,8 +297,7 @@ static json_t *shown_row(struct api *api, const char *org, const char *number,
 	return shown;
 }
 
-/* a number from the query string: E.164, or as given for trunk DIDs */
-static bool query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
+bool api_query_number(struct http_req *req, char out[SIPCONF_NUMBER_MAX + 1])
 {
 	const char *n = http_req_query(req, "phone_number");
 
@@ -334,7 +332,7 @@ static void get_by_inbound_id(struct api *api, struct http_req *req,
 	number = sipmap_number_by_inbound_id(api->map, id);
 	dirs = json_array();
 	for (int t = 0; number && t < 2; t++)
-		if (org_row(api, org, number, (enum sipconf_dir)t))
+		if (api_org_row(api, org, number, (enum sipconf_dir)t))
 			json_array_append_new(dirs,
 					      json_string(sipconf_dir_name(t)));
 	if (!json_array_size(dirs)) {
@@ -356,13 +354,13 @@ void api_sip_get_h(struct http_req *req, void *arg)
 	const char *iid = http_req_query(req, "inbound_id");
 	char number[SIPCONF_NUMBER_MAX + 1];
 
-	if (!api_sip_enabled(req) || !map_ready(api, req))
+	if (!api_sip_enabled(req) || !api_map_ready(api, req))
 		return;
 	if (iid && !http_req_query(req, "phone_number")) {
 		get_by_inbound_id(api, req, iid);
 		return;
 	}
-	if (!query_number(req, number))
+	if (!api_query_number(req, number))
 		return;
 	http_reply_data(
 	    req, 200,
@@ -520,8 +518,8 @@ static void reply_direction(struct sip_write *w, const json_t *state)
 
 	if (state)
 		sipmap_apply_number(w->api->map, state);
-	row = state ? org_row(w->api, api_principal(w->req)->org_id, w->number,
-			      w->dir)
+	row = state ? api_org_row(w->api, api_principal(w->req)->org_id,
+				  w->number, w->dir)
 		    : NULL;
 	if (!row) {
 		http_reply_error(w->req, 404, "NOT_FOUND",

@@ -54,15 +54,6 @@
 #define HOPS_HEADER	"X-Trunkd-Hops"
 #define RELAY_MAX	480 /* bytes of G.711: 60 ms */
 
-bool bridge_wanted(const json_t *row)
-{
-	const char *mode = json_string_value(
-	    json_object_get(json_object_get(row, "options"), "auth_mode"));
-
-	return json_string_value(json_object_get(row, "sip_endpoint")) &&
-	       !(mode && !strcmp(mode, "register"));
-}
-
 static unsigned header_uint(const struct sip_msg *msg, const char *name,
 			    unsigned dflt)
 {

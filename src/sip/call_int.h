@@ -135,9 +135,6 @@ void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg);
 /* transfer.c: a call placed for a REFER was answered, or ended unanswered */
 void transfer_referred(struct call *nc, bool answered);
 
-/* bridge.c: true if calls to this inbound row are forwarded (it has a
- * sip_endpoint and does not register there) */
-bool bridge_wanted(const json_t *row);
 /* bridge.c: 0, or 483 when the INVITE has come through too many trunkd
  * forwards or has no Max-Forwards left */
 uint16_t bridge_hops_check(const struct sip_msg *msg);

@@ -40,6 +40,7 @@ struct sipmap;
 struct callrec;
 struct sip_tracer;
 struct rtp_ports;
+struct failover;
 
 struct calls_opts {
 	const char *public_ip; /* advertised in SDP; "" = the local one */
@@ -52,6 +53,8 @@ struct calls_opts {
 	unsigned min_se;	    /* s, RFC 4028 Min-SE */
 	const char *server_secret;  /* opens stored credentials; copied */
 	unsigned ring_timeout;	    /* s an outbound call may ring */
+	struct failover *failover;  /* borrowed (outlives calls), or NULL:
+				       where calls start (failover.h) */
 };
 
 /* POST /v1/calls */

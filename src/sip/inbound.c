@@ -27,6 +27,7 @@
 #include <re_sipsess.h>
 #include <jansson.h>
 #include "core/cidr.h"
+#include "core/endpoints.h"
 #include "core/hdrmap.h"
 #include "core/log.h"
 #include "core/sipconf.h"
@@ -265,7 +266,7 @@ void inbound_invite(const struct sip_msg *msg, void *arg)
 		       callid);
 		return;
 	}
-	forward = bridge_wanted(row);
+	forward = endpoints_forwarding(row);
 	if (forward && bridge_hops_check(msg)) {
 		reject(cs, msg, 483, "Too Many Hops", NULL, callid);
 		return;

@@ -42,8 +42,8 @@
 #include <re_sip.h>
 #include <re_sipsess.h>
 #include <jansson.h>
-#include "core/advconf.h"
 #include "core/e164.h"
+#include "core/endpoints.h"
 #include "core/hdrmap.h"
 #include "core/log.h"
 #include "core/secret.h"
@@ -53,10 +53,10 @@
 #include "media/rtp_session.h"
 #include "media/sdp_nego.h"
 #include "sip/call_int.h"
+#include "sip/failover.h"
 #include "store/sipmap.h"
 
 #define ATTEMPT_TIMEOUT_DEFAULT 8 /* s without a provisional: "timeout" */
-#define DIAL_MAX_ENDPOINTS	(1 + ADVCONF_MAX_ENDPOINTS)
 
 enum trigger {
 	TRIGGER_NONE = 0,
@@ -67,7 +67,7 @@ enum trigger {
 
 struct dial {
 	struct call *c; /* borrowed: the dial's owner */
-	struct sipdest eps[DIAL_MAX_ENDPOINTS];
+	struct sipdest eps[ENDPOINTS_MAX];
 	unsigned epc, cur;
 	unsigned triggers; /* enum trigger bits that fail over */
 	unsigned attempt_timeout_s;
@@ -80,6 +80,7 @@ struct dial {
 	json_t *row;	  /* owned: the effective outbound row */
 	json_t *attempts; /* owned: [{endpoint, transport, result, ...}] */
 	char *hdrs;	  /* owned: extra INVITE headers, or NULL */
+	bool inbound;	  /* the row: inbound (forwarding), or outbound */
 	struct tmr attempt_tmr, ring_tmr;
 };
 
@@ -165,6 +166,9 @@ static void attempt_failed(struct dial *d, enum trigger t, uint16_t code,
 	attempt_done(d, trigger_name(t), code, reason);
 	c->sess = mem_deref(c->sess);
 	c->code = code;
+	if ((t & d->triggers) && d->cur == 0 && d->epc > 1)
+		failover_moved(c->cs->opts.failover, c->number, d->inbound,
+			       reason);
 	while ((t & d->triggers) && d->cur + 1 < d->epc) {
 		d->cur++;
 		log_info("call", c->id, "%s: failing over to %s:%u (%s)",
@@ -477,27 +481,9 @@ static int render_headers(struct dial *d, const json_t *mapping,
 	return err;
 }
 
-static int by_priority(const void *a, const void *b)
-{
-	json_int_t pa =
-	    json_integer_value(json_object_get(*(json_t **)a, "priority"));
-	json_int_t pb =
-	    json_integer_value(json_object_get(*(json_t **)b, "priority"));
-
-	return pa < pb ? -1 : pa > pb;
-}
-
 /* primary then failover endpoints; a SIP URI target is its own endpoint */
 static int endpoints(struct dial *d, const char *to, const char **why)
 {
-	const json_t *opts = json_object_get(d->row, "options");
-	const json_t *fo = json_object_get(d->row, "failover_config");
-	const json_t *list = json_object_get(fo, "endpoints");
-	const json_t *sorted[ADVCONF_MAX_ENDPOINTS];
-	const char *endpoint, *tp;
-	json_int_t port;
-	size_t i, n = 0;
-
 	if (!strncmp(to, "sip:", 4) || !strncmp(to, "sips:", 5)) {
 		d->epc = 1;
 		if (sipdest_parse(&d->eps[0], to, why))
@@ -505,37 +491,19 @@ static int endpoints(struct dial *d, const char *to, const char **why)
 		snprintf(d->to_user, sizeof(d->to_user), "%s", d->eps[0].user);
 		return 0;
 	}
-	endpoint = json_string_value(json_object_get(d->row, "sip_endpoint"));
-	if (!endpoint || sipdest_parse(&d->eps[0], endpoint, why)) {
-		*why = "the number has no usable sip_endpoint";
-		return ENOENT;
-	}
-	tp = json_string_value(json_object_get(opts, "transport"));
-	port = json_integer_value(json_object_get(opts, "port"));
-	if (tp)
-		snprintf(d->eps[0].transport, sizeof(d->eps[0].transport), "%s",
-			 tp);
-	if (port > 0)
-		d->eps[0].port = (uint16_t)port;
-	d->epc = 1;
-	if (!json_is_true(json_object_get(fo, "enabled")))
-		return 0;
-	for (i = 0; i < json_array_size(list) && n < ADVCONF_MAX_ENDPOINTS; i++)
-		sorted[n++] = json_array_get(list, i);
-	qsort(sorted, n, sizeof(sorted[0]), by_priority);
-	for (i = 0; i < n; i++) {
-		struct sipdest *ep = &d->eps[d->epc++];
+	return endpoints_of(d->row, d->eps, &d->epc, why);
+}
 
-		memset(ep, 0, sizeof(*ep));
-		snprintf(ep->host, sizeof(ep->host), "%s",
-			 json_string_value(json_object_get(sorted[i], "host")));
-		snprintf(
-		    ep->transport, sizeof(ep->transport), "%s",
-		    json_string_value(json_object_get(sorted[i], "transport")));
-		ep->port = (uint16_t)json_integer_value(
-		    json_object_get(sorted[i], "port"));
-	}
-	return 0;
+/* failed over, or known unreachable: the attempts start further on */
+static void skip_endpoints(struct dial *d, struct failover *f)
+{
+	unsigned first =
+	    failover_first(f, d->c->number, d->inbound, d->row, d->eps, d->epc);
+
+	for (d->cur = 0; d->cur < first; d->cur++)
+		attempt_done(d, "skipped", 0,
+			     d->cur ? "unreachable by health checks"
+				    : "failed over from the primary");
 }
 
 static unsigned triggers_of(const json_t *fo)
@@ -584,6 +552,8 @@ static int dial_alloc(struct dial **dp, struct call *c, const json_t *row,
 	d->attempt_timeout_s =
 	    timeout > 0 ? (unsigned)timeout : ATTEMPT_TIMEOUT_DEFAULT;
 	d->srtp_wanted = !json_is_false(json_object_get(opts, "secure_media"));
+	d->inbound = !strcmp(
+	    json_string_value(json_object_get(row, "direction")), "inbound");
 	snprintf(d->auth_user, sizeof(d->auth_user), "%s",
 		 user ? user : c->number);
 	json_object_set(d->row, "failover_config", (json_t *)fo);
@@ -596,6 +566,8 @@ static int dial_alloc(struct dial **dp, struct call *c, const json_t *row,
 			snprintf(d->to_user, sizeof(d->to_user), "%s", e164);
 		}
 	}
+	if (!err && strncmp(to, "sip", 3))
+		skip_endpoints(d, c->cs->opts.failover);
 	/* a forward to sip:ext@pbx rings ext, not the dialled number */
 	if (!err && c->bridge && d->eps[0].user[0])
 		snprintf(d->to_user, sizeof(d->to_user), "%s", d->eps[0].user);

@@ -13,6 +13,8 @@
 #include <re.h>
 #include "core/log.h"
 #include "media/rtp_ports.h"
+#include "sip/failover.h"
+#include "sip/health.h"
 #include "sip/registrations.h"
 #include "sip/sip_server.h"
 #include "sip/sip_trace.h"
@@ -30,6 +32,8 @@ struct sip_server {
 	struct rtp_ports *ports;    /* owned */
 	struct calls *calls;	    /* owned */
 	struct registrations *regs; /* owned */
+	struct health *health;	    /* owned */
+	struct failover *failover;  /* owned */
 	struct sip_tracer *tracer;  /* owned */
 	bool draining;
 };
@@ -40,6 +44,8 @@ static void destructor(void *arg)
 
 	srv->regs = mem_deref(srv->regs);
 	srv->calls = mem_deref(srv->calls);
+	srv->failover = mem_deref(srv->failover);
+	srv->health = mem_deref(srv->health);
 	srv->tracer = mem_deref(srv->tracer);
 	srv->lsnr = mem_deref(srv->lsnr);
 	sip_close(srv->sip, true);
@@ -166,6 +172,7 @@ static void dns_client_alloc(struct sip_server *srv)
 int sip_server_alloc(struct sip_server **srvp,
 		     const struct sip_server_opts *opts)
 {
+	struct calls_opts copts;
 	struct sip_server *srv;
 	int err;
 
@@ -191,9 +198,19 @@ int sip_server_alloc(struct sip_server **srvp,
 			  opts->rtp_port_min, opts->rtp_port_max);
 		goto out;
 	}
+	err = health_alloc(&srv->health, srv->sip, opts->map, &opts->health);
+	if (err) {
+		log_error("sip", NULL, "bad health check settings");
+		goto out;
+	}
+	err = failover_alloc(&srv->failover, srv->health);
+	if (err)
+		goto out;
+	copts = opts->calls;
+	copts.failover = srv->failover;
 	/* first: libre offers each request to the listeners in order */
 	err = calls_alloc(&srv->calls, srv->sip, opts->map, opts->callrec,
-			  srv->tracer, srv->ports, &opts->calls);
+			  srv->tracer, srv->ports, &copts);
 	if (err)
 		goto out;
 	err = sip_listen(&srv->lsnr, srv->sip, true, on_request, srv);
@@ -237,6 +254,16 @@ void sip_server_drain(struct sip_server *srv)
 struct registrations *sip_server_registrations(const struct sip_server *srv)
 {
 	return srv->regs;
+}
+
+struct health *sip_server_health(const struct sip_server *srv)
+{
+	return srv->health;
+}
+
+struct failover *sip_server_failover(const struct sip_server *srv)
+{
+	return srv->failover;
 }
 
 struct calls *sip_server_callset(const struct sip_server *srv)

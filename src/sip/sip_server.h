@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "sip/calls.h"
+#include "sip/health.h"
 
 struct sip_server;
 struct tls;
@@ -32,6 +33,7 @@ struct sip_server_opts {
 	unsigned rtp_port_min, rtp_port_max;
 	unsigned register_expires; /* s asked of PBXs we register at */
 	struct calls_opts calls;
+	struct health_opts health;
 };
 
 int sip_server_alloc(struct sip_server **srvp,
@@ -44,6 +46,10 @@ unsigned sip_server_calls(const struct sip_server *srv);
 struct calls *sip_server_callset(const struct sip_server *srv);
 /* The REGISTER bindings (registrations.h); borrowed */
 struct registrations *sip_server_registrations(const struct sip_server *srv);
+
+/* The health checks (health.h) and failover state (failover.h); borrowed */
+struct health *sip_server_health(const struct sip_server *srv);
+struct failover *sip_server_failover(const struct sip_server *srv);
 
 /* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
 int sip_server_laddr(const struct sip_server *srv, const char *transport,

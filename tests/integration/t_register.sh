@@ -48,6 +48,8 @@ expect_match "the binding's Contact is the number at trunkd's SIP port" "^\+1415
 for _ in $(seq 1 30); do api GET '/v1/sip?phone_number=%2B14150000071' "${A[@]}" | grep -q '"state":"registered"' && break; sleep 0.1; done
 expect_match "GET /v1/sip shows it registered" '"registration":\{"state":"registered","registrar":"sip:127.0.0.1:'"$REG_PORT"';transport=udp","username":"pbxuser","registered_at":"[^"]+","expires_at":"[^"]+"' \
 	"$(api GET '/v1/sip?phone_number=%2B14150000071' "${A[@]}")"
+expect_match "so does GET /v1/sip/status (registration, no health check of a registrar)" '"direction":"inbound","sip_endpoint":"sip:127.0.0.1:'"$REG_PORT"'","state":"unchecked","endpoints":\[\],"registration":\{"state":"registered"' \
+	"$(api GET '/v1/sip/status?phone_number=%2B14150000071' "${A[@]}")"
 wait "$REG_PID"
 expect_eq "the registrar verified both REGISTERs and saw the refresh" 0 "$?"
 check "the refresh came before the 4 s binding expired, with credentials" grep -q REFRESHED reg.log

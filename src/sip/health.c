@@ -1,0 +1,424 @@
+/** @file health.c  OPTIONS probes of every endpoint (see health.h) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <re_types.h>
+#include <re_fmt.h>
+#include <re_mem.h>
+#include <re_list.h>
+#include <re_mbuf.h>
+#include <re_sa.h>
+#include <re_tmr.h>
+#include <re_uri.h>
+#include <re_msg.h>
+#include <re_sip.h>
+#include <jansson.h>
+#include "core/endpoints.h"
+#include "core/log.h"
+#include "core/walltime.h"
+#include "sip/health.h"
+#include "store/sipmap.h"
+
+#define DAY_MS	     (24 * 3600 * 1000ULL)
+#define MIN_STEP_MS  10
+#define PROBE_FROM   "sip:trunkd@trunkd.invalid"
+#define IDLE_TICK_MS 1000
+
+struct sample {
+	uint64_t at_ms;	 /* when the probe was sent */
+	uint32_t rtt_ms; /* of an alive reply */
+	uint16_t code;	 /* 0: no reply */
+	bool alive;
+};
+
+struct hep {
+	struct le le;
+	struct health *h; /* borrowed: our owner */
+	struct sipdest dest;
+	char key[300];
+	const char *state;    /* unchecked, healthy, unreachable */
+	unsigned fails, oks;  /* in a row */
+	uint64_t streak_from; /* when the current run of alive replies began */
+	uint64_t sent_ms;
+	uint16_t last_code;
+	char last_error[96];
+	struct sip_request *req; /* the probe in flight; deref to drop it */
+	struct sip_dialog *dlg;	 /* owned while a probe is in flight */
+	struct tmr timeout;
+	struct sample *ring; /* owned: HEALTH_SAMPLES */
+	unsigned head, count;
+	bool seen; /* still configured at this reconcile */
+};
+
+struct health {
+	struct sip *sip;    /* borrowed */
+	struct sipmap *map; /* ref */
+	struct list eps;    /* struct hep */
+	struct health_opts o;
+	uint16_t alive[HEALTH_ALIVE_CODES];
+	unsigned nalive;
+	uint64_t generation;
+	unsigned turn;
+	struct tmr tmr;
+};
+
+static void hep_destructor(void *arg)
+{
+	struct hep *e = arg;
+
+	tmr_cancel(&e->timeout);
+	list_unlink(&e->le);
+	mem_deref(e->req);
+	mem_deref(e->dlg);
+	mem_deref(e->ring);
+}
+
+static bool code_alive(const struct health *h, uint16_t code)
+{
+	if (code >= 200 && code < 300)
+		return true;
+	for (unsigned i = 0; i < h->nalive; i++)
+		if (h->alive[i] == code)
+			return true;
+	return false;
+}
+
+/* one probe's outcome: the sample, the counters, the state */
+static void result(struct hep *e, uint16_t code, const char *error)
+{
+	struct health *h = e->h;
+	uint64_t now = walltime_us() / 1000;
+	bool alive = !error && code_alive(h, code);
+	struct sample *s = &e->ring[e->head];
+	const char *was = e->state;
+
+	s->at_ms = e->sent_ms;
+	s->rtt_ms = alive ? (uint32_t)(now - e->sent_ms) : 0;
+	s->code = code;
+	s->alive = alive;
+	e->head = (e->head + 1) % HEALTH_SAMPLES;
+	if (e->count < HEALTH_SAMPLES)
+		e->count++;
+	e->last_code = code;
+	if (error)
+		snprintf(e->last_error, sizeof(e->last_error), "%s", error);
+	else if (!alive)
+		snprintf(e->last_error, sizeof(e->last_error), "reply %u",
+			 code);
+	else
+		e->last_error[0] = '\0';
+	if (alive) {
+		if (!e->oks++)
+			e->streak_from = e->sent_ms;
+		e->fails = 0;
+		if (e->oks >= h->o.ok_threshold)
+			e->state = "healthy";
+	} else {
+		e->oks = 0;
+		if (++e->fails >= h->o.fail_threshold)
+			e->state = "unreachable";
+	}
+	if (was != e->state)
+		log_info("health", e->key, "%s → %s (%s)", was, e->state,
+			 alive ? "alive" : e->last_error);
+}
+
+static void on_reply(int err, const struct sip_msg *msg, void *arg)
+{
+	struct hep *e = arg;
+	char why[96];
+
+	if (msg && msg->scode < 200)
+		return;
+	tmr_cancel(&e->timeout);
+	e->dlg = mem_deref(e->dlg);
+	if (err)
+		snprintf(why, sizeof(why), "%s", strerror(err));
+	result(e, msg ? msg->scode : 0, err ? why : NULL);
+}
+
+static void on_timeout(void *arg)
+{
+	struct hep *e = arg;
+	char why[64];
+
+	e->req = mem_deref(e->req); /* no callback from here on */
+	e->dlg = mem_deref(e->dlg);
+	snprintf(why, sizeof(why), "no reply in %u ms", e->h->o.timeout_ms);
+	result(e, 0, why);
+}
+
+static void probe(struct hep *e)
+{
+	char uri[600];
+	int err;
+
+	if (e->req)
+		return; /* the last one is still out */
+	sipdest_uri(&e->dest, "", uri, sizeof(uri));
+	e->sent_ms = walltime_us() / 1000;
+	err = sip_dialog_alloc(&e->dlg, uri, uri, NULL, PROBE_FROM, NULL, 0);
+	if (!err)
+		err = sip_drequestf(&e->req, e->h->sip, true, "OPTIONS", e->dlg,
+				    0, NULL, NULL, on_reply, e,
+				    "Accept: application/sdp\r\n"
+				    "Content-Length: 0\r\n\r\n");
+	if (err) {
+		e->dlg = mem_deref(e->dlg);
+		result(e, 0, strerror(err));
+		return;
+	}
+	tmr_start(&e->timeout, e->h->o.timeout_ms, on_timeout, e);
+}
+
+static struct hep *find(const struct health *h, const struct sipdest *ep)
+{
+	char key[300];
+
+	endpoints_key(ep, key, sizeof(key));
+	for (struct le *le = list_head(&h->eps); le; le = le->next) {
+		struct hep *e = le->data;
+
+		if (!strcmp(e->key, key))
+			return e;
+	}
+	return NULL;
+}
+
+static void want(struct health *h, const struct sipdest *ep)
+{
+	struct hep *e = find(h, ep);
+
+	if (e) {
+		e->seen = true;
+		return;
+	}
+	e = mem_zalloc(sizeof(*e), hep_destructor);
+	if (e)
+		e->ring = mem_zalloc(HEALTH_SAMPLES * sizeof(*e->ring), NULL);
+	if (!e || !e->ring) {
+		mem_deref(e);
+		return;
+	}
+	e->h = h;
+	e->dest = *ep;
+	endpoints_key(ep, e->key, sizeof(e->key));
+	e->state = "unchecked";
+	e->seen = true;
+	tmr_init(&e->timeout);
+	list_append(&h->eps, &e->le, e);
+}
+
+static void on_row(const char *number, const json_t *row, void *arg)
+{
+	struct health *h = arg;
+	json_t *shown = sipmap_render_row(h->map, row);
+	struct sipdest eps[ENDPOINTS_MAX];
+	const char *why;
+	unsigned n = 0;
+
+	(void)number;
+	if (endpoints_probed(shown) && !endpoints_of(shown, eps, &n, &why))
+		for (unsigned i = 0; i < n; i++)
+			want(h, &eps[i]);
+	json_decref(shown);
+}
+
+static void reconcile(struct health *h)
+{
+	struct le *le;
+
+	LIST_FOREACH(&h->eps, le)
+	{
+		((struct hep *)le->data)->seen = false;
+	}
+	sipmap_rows(h->map, SIPCONF_OUTBOUND, on_row, h);
+	sipmap_rows(h->map, SIPCONF_INBOUND, on_row, h);
+	for (le = list_head(&h->eps); le;) {
+		struct hep *e = le->data;
+
+		le = le->next;
+		if (!e->seen)
+			mem_deref(e);
+	}
+}
+
+static void on_tick(void *arg)
+{
+	struct health *h = arg;
+	uint64_t gen = sipmap_generation(h->map);
+	uint64_t step = IDLE_TICK_MS;
+	unsigned n;
+
+	if (gen != h->generation && sipmap_ready(h->map)) {
+		h->generation = gen;
+		reconcile(h);
+	}
+	n = list_count(&h->eps);
+	if (n) {
+		struct le *le = list_head(&h->eps);
+
+		for (unsigned i = h->turn++ % n; i; i--)
+			le = le->next;
+		probe(le->data);
+		step = h->o.interval_s * 1000ULL / n;
+		if (step < MIN_STEP_MS)
+			step = MIN_STEP_MS;
+	}
+	tmr_start(&h->tmr, step, on_tick, h);
+}
+
+static void destructor(void *arg)
+{
+	struct health *h = arg;
+
+	tmr_cancel(&h->tmr);
+	list_flush(&h->eps);
+	mem_deref(h->map);
+}
+
+static int parse_codes(struct health *h, const char *list)
+{
+	const char *p = list ? list : "";
+
+	while (*p) {
+		char *end;
+		unsigned long c = strtoul(p, &end, 10);
+
+		if (end == p || c < 100 || c > 699 ||
+		    h->nalive == HEALTH_ALIVE_CODES)
+			return EINVAL;
+		h->alive[h->nalive++] = (uint16_t)c;
+		p = end;
+		while (*p == ',' || *p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
+		 const struct health_opts *o)
+{
+	struct health *h;
+
+	if (!o->interval_s || !o->timeout_ms || !o->fail_threshold ||
+	    !o->ok_threshold)
+		return EINVAL;
+	h = mem_zalloc(sizeof(*h), destructor);
+	if (!h)
+		return ENOMEM;
+	h->sip = sip;
+	h->map = mem_ref(map);
+	h->o = *o;
+	h->o.alive_codes = NULL;
+	if (parse_codes(h, o->alive_codes)) {
+		mem_deref(h);
+		return EINVAL;
+	}
+	tmr_init(&h->tmr);
+	tmr_start(&h->tmr, 0, on_tick, h);
+	*hp = h;
+	return 0;
+}
+
+const char *health_state(const struct health *h, const struct sipdest *ep)
+{
+	const struct hep *e = h ? find(h, ep) : NULL;
+
+	return e ? e->state : "unchecked";
+}
+
+bool health_up_since(const struct health *h, const struct sipdest *ep,
+		     uint64_t at_ms)
+{
+	const struct hep *e = h ? find(h, ep) : NULL;
+
+	return e && e->oks >= h->o.ok_threshold && e->streak_from > at_ms;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* percentage of alive probes sent since from, or null without any */
+static json_t *uptime(const struct hep *e, uint64_t from)
+{
+	unsigned n = 0, up = 0;
+
+	for (unsigned i = 0; i < e->count; i++) {
+		const struct sample *s = &e->ring[i];
+
+		if (s->at_ms >= from) {
+			n++;
+			up += s->alive;
+		}
+	}
+	return n ? json_real((double)((up * 10000ULL + n / 2) / n) / 100)
+		 : json_null();
+}
+
+json_t *health_json(const struct health *h, const struct sipdest *ep)
+{
+	const struct hep *e = h ? find(h, ep) : NULL;
+	uint64_t now = walltime_us() / 1000, sum = 0;
+	char at[WALLTIME_ISO_LEN];
+	uint32_t *rtts;
+	unsigned n = 0, probes = 0;
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s}", "host", ep->host, "port",
+			      (int)ep->port, "transport", ep->transport,
+			      "state", e ? e->state : "unchecked");
+
+	if (!o)
+		return NULL;
+	if (!e) {
+		static const char *const keys[] = {
+		    "last_check",      "last_code", "last_error",
+		    "uptime_24h",      "uptime_7d", "avg_response_ms",
+		    "p95_response_ms", "probes_24h"};
+
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			json_object_set_new(o, keys[i], json_null());
+		return o;
+	}
+	rtts = malloc(HEALTH_SAMPLES * sizeof(*rtts));
+	for (unsigned i = 0; rtts && i < e->count; i++) {
+		const struct sample *s = &e->ring[i];
+
+		if (s->at_ms + DAY_MS < now)
+			continue;
+		probes++;
+		if (s->alive) {
+			rtts[n++] = s->rtt_ms;
+			sum += s->rtt_ms;
+		}
+	}
+	if (n)
+		qsort(rtts, n, sizeof(*rtts), by_value);
+	if (e->count) {
+		walltime_iso(at, e->sent_ms * 1000, 3);
+		json_object_set_new(o, "last_check", json_string(at));
+	} else {
+		json_object_set_new(o, "last_check", json_null());
+	}
+	json_object_set_new(o, "last_code",
+			    e->last_code ? json_integer(e->last_code)
+					 : json_null());
+	json_object_set_new(o, "last_error",
+			    e->last_error[0] ? json_string(e->last_error)
+					     : json_null());
+	json_object_set_new(o, "uptime_24h", uptime(e, now - DAY_MS));
+	json_object_set_new(o, "uptime_7d", uptime(e, now - 7 * DAY_MS));
+	json_object_set_new(o, "avg_response_ms",
+			    n ? json_integer((json_int_t)((sum + n / 2) / n))
+			      : json_null());
+	json_object_set_new(o, "p95_response_ms",
+			    n ? json_integer(rtts[(n * 95 + 99) / 100 - 1])
+			      : json_null());
+	json_object_set_new(o, "probes_24h", json_integer(probes));
+	free(rtts);
+	return o;
+}
