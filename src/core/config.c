@@ -81,7 +81,8 @@ static const struct opt opts[] = {
     {"register-expires", "TRUNKD_REGISTER_EXPIRES", UINT(register_expires),
      "600", "seconds of the REGISTER bindings trunkd keeps at PBXs"},
     {"health-interval", "TRUNKD_HEALTH_INTERVAL", UINT(health_interval), "60",
-     "seconds between two OPTIONS probes of an endpoint (spread evenly)"},
+     "seconds between two OPTIONS probes of an endpoint (spread evenly); "
+     "0 = no health checks"},
     {"health-timeout-ms", "TRUNKD_HEALTH_TIMEOUT_MS", UINT(health_timeout_ms),
      "5000", "milliseconds a probe waits for a reply"},
     {"health-failures", "TRUNKD_HEALTH_FAILURES", UINT(health_failures), "2",

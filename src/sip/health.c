@@ -302,8 +302,7 @@ int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
 {
 	struct health *h;
 
-	if (!o->interval_s || !o->timeout_ms || !o->fail_threshold ||
-	    !o->ok_threshold)
+	if (!o->timeout_ms || !o->fail_threshold || !o->ok_threshold)
 		return EINVAL;
 	h = mem_zalloc(sizeof(*h), destructor);
 	if (!h)
@@ -317,7 +316,8 @@ int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
 		return EINVAL;
 	}
 	tmr_init(&h->tmr);
-	tmr_start(&h->tmr, 0, on_tick, h);
+	if (o->interval_s) /* 0: health checks are off */
+		tmr_start(&h->tmr, 0, on_tick, h);
 	*hp = h;
 	return 0;
 }

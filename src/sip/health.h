@@ -37,7 +37,8 @@ struct sipdest;
 struct json_t;
 
 struct health_opts {
-	unsigned interval_s;	 /* between two probes of one endpoint */
+	unsigned interval_s;	 /* between two probes of one endpoint; 0:
+				    no probes (every endpoint unchecked) */
 	unsigned timeout_ms;	 /* a probe without a reply fails */
 	unsigned fail_threshold; /* failures in a row → unreachable */
 	unsigned ok_threshold;	 /* alive replies in a row → healthy */

@@ -75,7 +75,9 @@ own_pg_start() {
 own_pg_stop() { as_pg "$PGBIN/pg_ctl" -D "$OWN_PG/data" -m fast -w stop >/dev/null 2>&1; }
 
 # trunkd_start [flags...]: start trunkd on fresh ports, wait until it answers
-# /healthz; sets HTTP, SIP_PORT, SIPS_PORT, TK_PID, TK_LOG
+# /healthz; sets HTTP, SIP_PORT, SIPS_PORT, TK_PID, TK_LOG.  Health checks
+# are off (--health-interval 0: sipp scenarios take no OPTIONS) unless the
+# flags turn them on (later flags win)
 trunkd_start() {
 	local attempt
 	for attempt in 1 2 3; do
@@ -99,6 +101,7 @@ trunkd_try_start() {
 		--tls-key "$TRUNKD_TEST_TLS_DIR/key.pem" \
 		--rtp-port-min $rtp --rtp-port-max $((rtp + 999)) \
 		--server-secret test-secret --log-level "${TK_LOG_LEVEL:-info}" \
+		--health-interval 0 \
 		"$@" >>"$TK_LOG" 2>&1 &
 	TK_PID=$!
 	T_PIDS+=("$TK_PID")
