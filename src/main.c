@@ -195,6 +195,8 @@ static int app_start(struct app *app)
 		return err;
 	sopts.map = app->map;
 	sopts.callrec = app->rec;
+	sopts.store = app->store;
+	sopts.options_db_grace = cfg->options_db_grace;
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)
 		return err;

@@ -80,6 +80,10 @@ static const struct opt opts[] = {
      "milliseconds of 180 Ringing before the 200 OK"},
     {"register-expires", "TRUNKD_REGISTER_EXPIRES", UINT(register_expires),
      "600", "seconds of the REGISTER bindings trunkd keeps at PBXs"},
+    {"options-db-grace", "TRUNKD_OPTIONS_DB_GRACE", UINT(options_db_grace),
+     "30",
+     "seconds the database may be unreachable before OPTIONS get 503 "
+     "(balancers stop sending); 0 = never"},
     {"health-interval", "TRUNKD_HEALTH_INTERVAL", UINT(health_interval), "60",
      "seconds between two OPTIONS probes of an endpoint (spread evenly); "
      "0 = no health checks"},

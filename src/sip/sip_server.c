@@ -12,12 +12,14 @@
 #include <string.h>
 #include <re.h>
 #include "core/log.h"
+#include "core/walltime.h"
 #include "media/rtp_ports.h"
 #include "sip/failover.h"
 #include "sip/health.h"
 #include "sip/registrations.h"
 #include "sip/sip_server.h"
 #include "sip/sip_trace.h"
+#include "store/store.h"
 
 #define SIP_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, REFER"
 #define SIP_ACCEPT    "application/sdp"
@@ -35,6 +37,10 @@ struct sip_server {
 	struct health *health;	    /* owned */
 	struct failover *failover;  /* owned */
 	struct sip_tracer *tracer;  /* owned */
+	struct store *store;	    /* borrowed, or NULL */
+	unsigned db_grace_s; /* OPTIONS get 503 after this long without it */
+	uint64_t db_down_ms; /* since when the database is unreachable, 0 */
+	struct tmr db_tmr;   /* samples the database's state each second */
 	bool draining;
 };
 
@@ -42,6 +48,7 @@ static void destructor(void *arg)
 {
 	struct sip_server *srv = arg;
 
+	tmr_cancel(&srv->db_tmr);
 	srv->regs = mem_deref(srv->regs);
 	srv->calls = mem_deref(srv->calls);
 	srv->failover = mem_deref(srv->failover);
@@ -65,12 +72,34 @@ static void on_trace(bool tx, enum sip_transp tp, const struct sa *src,
 	sip_tracer_msg(srv->tracer, tx, (int)tp, src, dst, pkt, len);
 }
 
+static void on_db_tick(void *arg)
+{
+	struct sip_server *srv = arg;
+
+	if (store_is_up(srv->store))
+		srv->db_down_ms = 0;
+	else if (!srv->db_down_ms)
+		srv->db_down_ms = walltime_us() / 1000;
+	tmr_start(&srv->db_tmr, 1000, on_db_tick, srv);
+}
+
+/* the database has been away longer than --options-db-grace */
+static bool db_gone(const struct sip_server *srv)
+{
+	return srv->db_grace_s && srv->db_down_ms &&
+	       walltime_us() / 1000 - srv->db_down_ms >=
+		   srv->db_grace_s * 1000ULL;
+}
+
 static int reply_options(struct sip_server *srv, const struct sip_msg *msg)
 {
-	if (srv->draining)
+	if (srv->draining || db_gone(srv))
 		return sip_replyf(srv->sip, msg, 503, "Service Unavailable",
 				  "Retry-After: 30\r\n"
-				  "Content-Length: 0\r\n\r\n");
+				  "Warning: 399 trunkd \"%s\"\r\n"
+				  "Content-Length: 0\r\n\r\n",
+				  srv->draining ? "shutting down"
+						: "database unreachable");
 
 	return sip_replyf(srv->sip, msg, 200, "OK",
 			  "Allow: " SIP_ALLOW "\r\n"
@@ -181,6 +210,11 @@ int sip_server_alloc(struct sip_server **srvp,
 		return ENOMEM;
 
 	srv->tls = mem_ref(opts->tls);
+	srv->store = opts->store;
+	srv->db_grace_s = opts->options_db_grace;
+	tmr_init(&srv->db_tmr);
+	if (srv->store)
+		tmr_start(&srv->db_tmr, 1000, on_db_tick, srv);
 	dns_client_alloc(srv);
 
 	err = sip_alloc(&srv->sip, srv->dnsc, 32, 32, 32, SIP_SOFTWARE, NULL,

@@ -27,9 +27,12 @@ struct sip_server_opts {
 	const char *udp_listen; /* "host:port" or "" for none */
 	const char *tcp_listen;
 	const char *tls_listen;
-	struct tls *tls;	 /* borrowed; required when tls_listen set */
-	struct sipmap *map;	 /* borrowed (calls take a ref) */
-	struct callrec *callrec; /* borrowed (calls take a ref) */
+	struct tls *tls;	   /* borrowed; required when tls_listen set */
+	struct sipmap *map;	   /* borrowed (calls take a ref) */
+	struct callrec *callrec;   /* borrowed (calls take a ref) */
+	struct store *store;	   /* borrowed: its state drives OPTIONS */
+	unsigned options_db_grace; /* s without the database before OPTIONS
+				      get 503; 0 = never */
 	unsigned rtp_port_min, rtp_port_max;
 	unsigned register_expires; /* s asked of PBXs we register at */
 	struct calls_opts calls;
