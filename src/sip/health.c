@@ -18,11 +18,11 @@
 #include "core/log.h"
 #include "core/walltime.h"
 #include "sip/health.h"
+#include "sip/probe.h"
 #include "store/sipmap.h"
 
 #define DAY_MS	     (24 * 3600 * 1000ULL)
 #define MIN_STEP_MS  10
-#define PROBE_FROM   "sip:trunkd@trunkd.invalid"
 #define IDLE_TICK_MS 1000
 
 struct sample {
@@ -43,9 +43,7 @@ struct hep {
 	uint64_t sent_ms;
 	uint16_t last_code;
 	char last_error[96];
-	struct sip_request *req; /* the probe in flight; deref to drop it */
-	struct sip_dialog *dlg;	 /* owned while a probe is in flight */
-	struct tmr timeout;
+	struct probe *probe; /* owned: the one in flight */
 	struct sample *ring; /* owned: HEALTH_SAMPLES */
 	unsigned head, count;
 	bool seen; /* still configured at this reconcile */
@@ -67,10 +65,8 @@ static void hep_destructor(void *arg)
 {
 	struct hep *e = arg;
 
-	tmr_cancel(&e->timeout);
 	list_unlink(&e->le);
-	mem_deref(e->req);
-	mem_deref(e->dlg);
+	mem_deref(e->probe);
 	mem_deref(e->ring);
 }
 
@@ -85,16 +81,16 @@ static bool code_alive(const struct health *h, uint16_t code)
 }
 
 /* one probe's outcome: the sample, the counters, the state */
-static void result(struct hep *e, uint16_t code, const char *error)
+static void result(struct hep *e, uint16_t code, uint32_t rtt_ms,
+		   const char *error)
 {
 	struct health *h = e->h;
-	uint64_t now = walltime_us() / 1000;
 	bool alive = !error && code_alive(h, code);
 	struct sample *s = &e->ring[e->head];
 	const char *was = e->state;
 
 	s->at_ms = e->sent_ms;
-	s->rtt_ms = alive ? (uint32_t)(now - e->sent_ms) : 0;
+	s->rtt_ms = alive ? rtt_ms : 0;
 	s->code = code;
 	s->alive = alive;
 	e->head = (e->head + 1) % HEALTH_SAMPLES;
@@ -124,52 +120,31 @@ static void result(struct hep *e, uint16_t code, const char *error)
 			 alive ? "alive" : e->last_error);
 }
 
-static void on_reply(int err, const struct sip_msg *msg, void *arg)
+static void on_probed(const struct probe_result *r, void *arg)
 {
 	struct hep *e = arg;
-	char why[96];
+	char why[96] = "";
 
-	if (msg && msg->scode < 200)
-		return;
-	tmr_cancel(&e->timeout);
-	e->dlg = mem_deref(e->dlg);
-	if (err)
-		snprintf(why, sizeof(why), "%s", strerror(err));
-	result(e, msg ? msg->scode : 0, err ? why : NULL);
-}
-
-static void on_timeout(void *arg)
-{
-	struct hep *e = arg;
-	char why[64];
-
-	e->req = mem_deref(e->req); /* no callback from here on */
-	e->dlg = mem_deref(e->dlg);
-	snprintf(why, sizeof(why), "no reply in %u ms", e->h->o.timeout_ms);
-	result(e, 0, why);
+	e->probe = mem_deref(e->probe);
+	if (r->err == ETIMEDOUT)
+		snprintf(why, sizeof(why), "no reply in %u ms",
+			 e->h->o.timeout_ms);
+	else if (r->err)
+		snprintf(why, sizeof(why), "%s", strerror(r->err));
+	result(e, r->code, r->rtt_ms, why[0] ? why : NULL);
 }
 
 static void probe(struct hep *e)
 {
-	char uri[600];
 	int err;
 
-	if (e->req)
+	if (e->probe)
 		return; /* the last one is still out */
-	sipdest_uri(&e->dest, "", uri, sizeof(uri));
 	e->sent_ms = walltime_us() / 1000;
-	err = sip_dialog_alloc(&e->dlg, uri, uri, NULL, PROBE_FROM, NULL, 0);
-	if (!err)
-		err = sip_drequestf(&e->req, e->h->sip, true, "OPTIONS", e->dlg,
-				    0, NULL, NULL, on_reply, e,
-				    "Accept: application/sdp\r\n"
-				    "Content-Length: 0\r\n\r\n");
-	if (err) {
-		e->dlg = mem_deref(e->dlg);
-		result(e, 0, strerror(err));
-		return;
-	}
-	tmr_start(&e->timeout, e->h->o.timeout_ms, on_timeout, e);
+	err = probe_send(&e->probe, e->h->sip, &e->dest, e->h->o.timeout_ms,
+			 on_probed, e);
+	if (err)
+		result(e, 0, 0, strerror(err));
 }
 
 static struct hep *find(const struct health *h, const struct sipdest *ep)
@@ -206,7 +181,6 @@ static void want(struct health *h, const struct sipdest *ep)
 	endpoints_key(ep, e->key, sizeof(e->key));
 	e->state = "unchecked";
 	e->seen = true;
-	tmr_init(&e->timeout);
 	list_append(&h->eps, &e->le, e);
 }
 
