@@ -19,7 +19,7 @@ as_root() {
 DEPS_BUILD="build-essential cmake pkg-config libre-dev libuv1-dev node-llhttp
  libmbedtls-dev libsrtp2-dev libpq-dev libjansson-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev postgresql openssl curl iproute2"
-DEPS_TEST="libcmocka-dev sip-tester baresip-core stunnel4 tshark"
+DEPS_TEST="libcmocka-dev sip-tester baresip-core stunnel4 tshark dnsmasq-base kamailio"
 
 install_deps() {
 	local want missing=()
@@ -96,7 +96,7 @@ tls_pair() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$dir/key.pem" -out "$dir/cert.pem" -days 825 \
 		-subj "/CN=localhost" \
-		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null ||
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2" 2>/dev/null ||
 		die "openssl could not make a certificate"
 	chmod 600 "$dir/key.pem"
 }

@@ -196,6 +196,7 @@ static int app_start(struct app *app)
 	sopts.map = app->map;
 	sopts.callrec = app->rec;
 	sopts.store = app->store;
+	sopts.dns_server = cfg->dns_server;
 	sopts.options_db_grace = cfg->options_db_grace;
 	err = sip_server_alloc(&app->sip, &sopts);
 	if (err)

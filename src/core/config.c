@@ -80,6 +80,9 @@ static const struct opt opts[] = {
      "milliseconds of 180 Ringing before the 200 OK"},
     {"register-expires", "TRUNKD_REGISTER_EXPIRES", UINT(register_expires),
      "600", "seconds of the REGISTER bindings trunkd keeps at PBXs"},
+    {"dns-server", "TRUNKD_DNS_SERVER", STR(dns_server), "",
+     "DNS server (ip or ip:port) for SIP and discovery; empty = "
+     "/etc/resolv.conf's"},
     {"options-db-grace", "TRUNKD_OPTIONS_DB_GRACE", UINT(options_db_grace),
      "30",
      "seconds the database may be unreachable before OPTIONS get 503 "

@@ -43,6 +43,7 @@ struct config {
 	unsigned answer_delay_ms;   /* ringing time before 200 OK */
 	unsigned ring_timeout;	    /* s an outbound call may ring */
 	unsigned register_expires;  /* s of our REGISTER bindings */
+	const char *dns_server;	    /* resolver for SIP and discovery, "" */
 	unsigned options_db_grace;  /* s without the DB before OPTIONS 503 */
 	unsigned health_interval; /* s between OPTIONS probes of an endpoint */
 	unsigned health_timeout_ms; /* a probe without a reply fails */

@@ -198,6 +198,8 @@ static const struct http_route routes[] = {
     {"GET", "/v1/sip/calls/:id/trace", api_sip_call_trace_h, ROUTE_AUTH},
     {"GET", "/v1/sip/calls/:id/trace.pcap", api_sip_call_pcap_h, ROUTE_AUTH},
     {"GET", "/v1/sip/status", api_sip_status_h, ROUTE_AUTH},
+    {"POST", "/v1/sip/discover", api_sip_discover_h, ROUTE_AUTH},
+    {"GET", "/v1/sip/discover/status", api_sip_discover_status_h, ROUTE_AUTH},
     {"POST", "/v1/sip/failback", api_sip_failback_h, ROUTE_AUTH},
     {"POST", "/v1/sip/test-call", api_test_call_h, ROUTE_AUTH},
     {"GET", "/v1/sip/test-call/status", api_test_call_status_h, ROUTE_AUTH},
@@ -244,6 +246,7 @@ int api_alloc(struct api **apip, uv_loop_t *loop, const struct config *cfg,
 		api->regs = sip_server_registrations(sip);
 		api->health = sip_server_health(sip);
 		api->failover = sip_server_failover(sip);
+		api->discover = sip_server_discover(sip);
 	}
 	err = api_auth_init(api);
 	if (err)

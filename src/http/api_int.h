@@ -30,6 +30,7 @@ struct api {
 	struct registrations *regs; /* borrowed, likewise */
 	struct health *health;	    /* borrowed, likewise */
 	struct failover *failover;  /* borrowed, likewise */
+	struct discover *discover;  /* borrowed, likewise */
 	struct http_server *http;   /* owned */
 	struct http_server *admin;  /* owned: --metrics-listen, or NULL */
 	struct hash *keys;	    /* owned: key hash -> struct keyent */
@@ -104,6 +105,9 @@ void api_sip_outbound_setup_h(struct http_req *req, void *arg);
 /* health and failover (api_health.c) */
 void api_sip_status_h(struct http_req *req, void *arg);
 void api_sip_failback_h(struct http_req *req, void *arg);
+/* discovery (api_discover.c) */
+void api_sip_discover_h(struct http_req *req, void *arg);
+void api_sip_discover_status_h(struct http_req *req, void *arg);
 
 /* ?limit= (1-200, default 50) as text; false after replying 400 */
 bool api_query_limit(struct http_req *req, char limit[8]);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include "core/log.h"
 #include "core/sipconf.h"
+#include "core/uuid.h"
 #include "core/walltime.h"
 #include "media/call_app.h"
 #include "media/rtp_session.h"
@@ -31,20 +32,6 @@
 #define RECENT_KEEP_MS	15000 /* ended calls GET /v1/calls/:id finds */
 #define RECENT_MAX	20000 /* at most (~3.5 KB each) */
 #define MEDIA_CHECK_MS	2000
-
-static void uuid4(char out[37])
-{
-	uint8_t b[16];
-
-	rand_bytes(b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	re_snprintf(out, 37,
-		    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		    "%02x%02x%02x%02x%02x%02x",
-		    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		    b[10], b[11], b[12], b[13], b[14], b[15]);
-}
 
 static json_t *ts_json(uint64_t ms)
 {

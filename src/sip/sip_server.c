@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/walltime.h"
 #include "media/rtp_ports.h"
+#include "sip/discover.h"
 #include "sip/failover.h"
 #include "sip/health.h"
 #include "sip/registrations.h"
@@ -36,6 +37,7 @@ struct sip_server {
 	struct registrations *regs; /* owned */
 	struct health *health;	    /* owned */
 	struct failover *failover;  /* owned */
+	struct discover *discover;  /* owned */
 	struct sip_tracer *tracer;  /* owned */
 	struct store *store;	    /* borrowed, or NULL */
 	unsigned db_grace_s; /* OPTIONS get 503 after this long without it */
@@ -52,6 +54,7 @@ static void destructor(void *arg)
 	srv->regs = mem_deref(srv->regs);
 	srv->calls = mem_deref(srv->calls);
 	srv->failover = mem_deref(srv->failover);
+	srv->discover = mem_deref(srv->discover);
 	srv->health = mem_deref(srv->health);
 	srv->tracer = mem_deref(srv->tracer);
 	srv->lsnr = mem_deref(srv->lsnr);
@@ -182,13 +185,20 @@ static int transport_add(struct sip_server *srv, enum sip_transp tp,
 }
 
 /* The system resolvers, for outbound calls; none is not an error here. */
-static void dns_client_alloc(struct sip_server *srv)
+static void dns_client_alloc(struct sip_server *srv, const char *server)
 {
 	struct sa nsv[8];
 	uint32_t nsn = 8;
 	char domain[64];
 
-	if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn) {
+	if (server && server[0]) {
+		nsn = 1;
+		if (sa_decode(&nsv[0], server, strlen(server)) &&
+		    sa_set_str(&nsv[0], server, 53)) {
+			log_warn("sip", NULL, "bad --dns-server %s", server);
+			return;
+		}
+	} else if (dns_srv_get(domain, sizeof(domain), nsv, &nsn) || !nsn) {
 		log_warn("sip", NULL,
 			 "no DNS servers found: outbound SIP "
 			 "to host names will fail");
@@ -215,7 +225,7 @@ int sip_server_alloc(struct sip_server **srvp,
 	tmr_init(&srv->db_tmr);
 	if (srv->store)
 		tmr_start(&srv->db_tmr, 1000, on_db_tick, srv);
-	dns_client_alloc(srv);
+	dns_client_alloc(srv, opts->dns_server);
 
 	err = sip_alloc(&srv->sip, srv->dnsc, 32, 32, 32, SIP_SOFTWARE, NULL,
 			srv);
@@ -238,6 +248,9 @@ int sip_server_alloc(struct sip_server **srvp,
 		goto out;
 	}
 	err = failover_alloc(&srv->failover, srv->health);
+	if (!err)
+		err = discover_alloc(&srv->discover, srv->sip, srv->dnsc,
+				     opts->health.timeout_ms);
 	if (err)
 		goto out;
 	copts = opts->calls;
@@ -298,6 +311,11 @@ struct health *sip_server_health(const struct sip_server *srv)
 struct failover *sip_server_failover(const struct sip_server *srv)
 {
 	return srv->failover;
+}
+
+struct discover *sip_server_discover(const struct sip_server *srv)
+{
+	return srv->discover;
 }
 
 struct calls *sip_server_callset(const struct sip_server *srv)

@@ -31,6 +31,7 @@ struct sip_server_opts {
 	struct sipmap *map;	   /* borrowed (calls take a ref) */
 	struct callrec *callrec;   /* borrowed (calls take a ref) */
 	struct store *store;	   /* borrowed: its state drives OPTIONS */
+	const char *dns_server;	   /* "ip[:port]", or "" for the system's */
 	unsigned options_db_grace; /* s without the database before OPTIONS
 				      get 503; 0 = never */
 	unsigned rtp_port_min, rtp_port_max;
@@ -53,6 +54,8 @@ struct registrations *sip_server_registrations(const struct sip_server *srv);
 /* The health checks (health.h) and failover state (failover.h); borrowed */
 struct health *sip_server_health(const struct sip_server *srv);
 struct failover *sip_server_failover(const struct sip_server *srv);
+/* The discovery jobs (discover.h); borrowed */
+struct discover *sip_server_discover(const struct sip_server *srv);
 
 /* The bound address of a transport ("udp", "tcp", "tls"); for logs/tests */
 int sip_server_laddr(const struct sip_server *srv, const char *transport,
