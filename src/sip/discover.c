@@ -188,15 +188,32 @@ static void step_done(struct job *j)
 	tmr_start(&j->keep, DISCOVER_KEEP_S * 1000ULL, on_expired, j);
 }
 
+struct hdr_text {
+	char v[256];
+	size_t n;
+};
+
+/* libre splits "Allow: A, B" into one header per value: join them again */
+static bool hdr_join(const struct sip_hdr *h, const struct sip_msg *msg,
+		     void *arg)
+{
+	struct hdr_text *t = arg;
+	int n;
+
+	(void)msg;
+	n = re_snprintf(t->v + t->n, sizeof(t->v) - t->n, "%s%r",
+			t->n ? ", " : "", &h->val);
+	if (n > 0)
+		t->n += (size_t)n;
+	return t->n >= sizeof(t->v) - 1;
+}
+
 static json_t *header(const struct sip_msg *msg, enum sip_hdrid id)
 {
-	const struct sip_hdr *h = sip_msg_hdr(msg, id);
-	char v[256];
+	struct hdr_text t = {.n = 0};
 
-	if (!h)
-		return json_null();
-	pl_strcpy(&h->val, v, sizeof(v));
-	return json_string(v);
+	sip_msg_hdr_apply(msg, true, id, hdr_join, &t);
+	return t.n ? json_string(t.v) : json_null();
 }
 
 /* the codec names of a=rtpmap lines in the reply's SDP, if any */
@@ -468,9 +485,9 @@ json_t *discover_json(const struct discover *d, const char *org_id,
 	o = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}, s:o, s:o, s:O, s:o}", "id",
 		      j->id, "host", j->host, "status",
 		      j->running ? "running" : "completed", "progress", "done",
-		      (int)j->done, "total", (int)j->total, "started_at",
-		      ts(j->started_ms), "finished_at", ts(j->finished_ms),
-		      "dns", j->dns, "probes", probes);
+		      (int)j->done - 1, "total", (int)j->total - 1,
+		      "started_at", ts(j->started_ms), "finished_at",
+		      ts(j->finished_ms), "dns", j->dns, "probes", probes);
 	if (o && j->summary)
 		json_object_update(o, j->summary);
 	return o;
