@@ -27,4 +27,22 @@ struct tls_opts {
 
 int tls_ctx_alloc(struct tls **tlsp, const struct tls_opts *opts);
 
+/* What the last handshake trunkd made to a server showed (discovery) */
+struct tls_peer_info {
+	char version[16];  /* "TLSv1.3" */
+	char cipher[64];   /* ciphersuite, "" when it failed */
+	char subject[256]; /* of the server's certificate, "" without */
+	char issuer[256];
+	char not_before[24]; /* "2026-01-31 12:00:00" (UTC) */
+	char not_after[24];
+	bool verified;	   /* the chain and name verified */
+	char problem[128]; /* why not, "" when verified */
+};
+
+/* The record of the last client handshake with peer ("ip:port"), kept for
+ * the TLS_PEERS_KEPT most recent servers: true if there is one */
+#define TLS_PEERS_KEPT 64
+bool tls_peer_info(const struct tls *tls, const char *peer,
+		   struct tls_peer_info *out);
+
 #endif

@@ -14,6 +14,7 @@
  * as libre's own OpenSSL helper does.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <re_types.h>
 #include <re_mem.h>
@@ -43,6 +44,11 @@ struct tls {
 	mbedtls_ssl_config server;
 	mbedtls_ssl_config client;
 	bool has_server;
+	struct {
+		char peer[64];
+		struct tls_peer_info info;
+	} peers[TLS_PEERS_KEPT]; /* a ring of the last client handshakes */
+	unsigned next_peer;
 };
 
 struct tls_conn {
@@ -55,6 +61,7 @@ struct tls_conn {
 	bool up;
 	bool started;
 	char peer[64];
+	struct tls_peer_info leaf; /* the server's certificate, as verified */
 };
 
 static int tls_err(int ret, const char *what, const char *peer)
@@ -237,6 +244,86 @@ static void conn_destructor(void *arg)
 	tc->tls = mem_deref(tc->tls);
 }
 
+static void x509_time(char *out, size_t size, const mbedtls_x509_time *t)
+{
+	snprintf(out, size, "%04d-%02d-%02d %02d:%02d:%02d", t->year, t->mon,
+		 t->day, t->hour, t->min, t->sec);
+}
+
+static void cert_info(struct tls_peer_info *pi, const mbedtls_x509_crt *crt)
+{
+	mbedtls_x509_dn_gets(pi->subject, sizeof(pi->subject), &crt->subject);
+	mbedtls_x509_dn_gets(pi->issuer, sizeof(pi->issuer), &crt->issuer);
+	x509_time(pi->not_before, sizeof(pi->not_before), &crt->valid_from);
+	x509_time(pi->not_after, sizeof(pi->not_after), &crt->valid_to);
+}
+
+/* mbedTLS shows each certificate of the chain; keep the server's own
+ * (depth 0) even when the chain is then refused */
+static int on_verify(void *arg, mbedtls_x509_crt *crt, int depth,
+		     uint32_t *flags)
+{
+	struct tls_conn *tc = arg;
+
+	(void)flags;
+	if (depth == 0)
+		cert_info(&tc->leaf, crt);
+	return 0;
+}
+
+/* a client handshake ended (done or refused): remember what it showed */
+static void remember_peer(struct tls_conn *tc, const char *problem)
+{
+	struct tls *tls = tc->tls;
+	unsigned i = tls->next_peer++ % TLS_PEERS_KEPT;
+	struct tls_peer_info *pi = &tls->peers[i].info;
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&tc->ssl);
+	const char *cs = mbedtls_ssl_get_ciphersuite(&tc->ssl);
+
+	memset(&tls->peers[i], 0, sizeof(tls->peers[i]));
+	if (crt)
+		cert_info(pi, crt);
+	else
+		*pi = tc->leaf; /* a refused chain: only the callback saw it */
+	snprintf(tls->peers[i].peer, sizeof(tls->peers[i].peer), "%s",
+		 tc->peer);
+	snprintf(pi->version, sizeof(pi->version), "%s",
+		 mbedtls_ssl_get_version(&tc->ssl));
+	snprintf(pi->cipher, sizeof(pi->cipher), "%s", problem ? "" : cs);
+	if (crt) {
+		mbedtls_x509_dn_gets(pi->subject, sizeof(pi->subject),
+				     &crt->subject);
+		mbedtls_x509_dn_gets(pi->issuer, sizeof(pi->issuer),
+				     &crt->issuer);
+		x509_time(pi->not_before, sizeof(pi->not_before),
+			  &crt->valid_from);
+		x509_time(pi->not_after, sizeof(pi->not_after), &crt->valid_to);
+	}
+	pi->verified = !problem;
+	snprintf(pi->problem, sizeof(pi->problem), "%s",
+		 problem ? problem : "");
+	/* mbedTLS ends each verification failure with a line break */
+	for (char *p = pi->problem; *p; p++)
+		if (*p == '\n')
+			*p = p[1] ? ';' : '\0';
+}
+
+bool tls_peer_info(const struct tls *tls, const char *peer,
+		   struct tls_peer_info *out)
+{
+	for (unsigned n = 1; tls && n <= TLS_PEERS_KEPT; n++) {
+		unsigned i = (tls->next_peer - n) % TLS_PEERS_KEPT;
+
+		if (n > tls->next_peer)
+			break;
+		if (!strcmp(tls->peers[i].peer, peer)) {
+			*out = tls->peers[i].info;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Drive the handshake; 0 while it goes on or is done, else an errno */
 static int handshake(struct tls_conn *tc)
 {
@@ -244,6 +331,8 @@ static int handshake(struct tls_conn *tc)
 
 	if (!ret) {
 		tc->up = true;
+		if (tc->active)
+			remember_peer(tc, NULL);
 		log_debug("tls", NULL, "%s %s with %s",
 			  mbedtls_ssl_get_version(&tc->ssl),
 			  mbedtls_ssl_get_ciphersuite(&tc->ssl), tc->peer);
@@ -260,6 +349,8 @@ static int handshake(struct tls_conn *tc)
 		    mbedtls_ssl_get_verify_result(&tc->ssl));
 		log_warn("tls", NULL, "certificate of %s rejected: %s",
 			 tc->peer, info);
+		if (tc->active)
+			remember_peer(tc, info);
 		return EAUTH;
 	}
 	return tls_err(ret, "handshake with", tc->peer);
@@ -284,6 +375,8 @@ static int role_setup(struct tls_conn *tc, bool active)
 	if (ret)
 		return tls_err(ret, "setup", NULL);
 	mbedtls_ssl_set_bio(&tc->ssl, tc, bio_send, bio_recv, NULL);
+	if (active)
+		mbedtls_ssl_set_verify(&tc->ssl, on_verify, tc);
 	return 0;
 }
 

@@ -20,14 +20,16 @@
 #include "core/sipdest.h"
 #include "core/uuid.h"
 #include "core/walltime.h"
+#include "loop/tls.h"
 #include "sip/discover.h"
 #include "sip/probe.h"
 
 #define DNS_QUERIES 5 /* three SRV, A, AAAA */
 
 struct discover {
-	struct sip *sip;   /* borrowed */
-	struct dnsc *dnsc; /* borrowed, or NULL */
+	struct sip *sip;       /* borrowed */
+	struct dnsc *dnsc;     /* borrowed, or NULL */
+	const struct tls *tls; /* borrowed, or NULL */
 	unsigned timeout_ms;
 	struct list jobs; /* struct job */
 };
@@ -241,6 +243,29 @@ static json_t *codecs_of(const struct sip_msg *msg)
 	return a;
 }
 
+/* a TLS probe: what its handshake showed, or null */
+static json_t *tls_json(const struct jprobe *jp, const struct sip_msg *m)
+{
+	struct tls_peer_info pi;
+	char peer[300];
+	struct sa ip;
+
+	if (m)
+		re_snprintf(peer, sizeof(peer), "%J", &m->src);
+	else if (!sa_set_str(&ip, jp->dest.host, jp->dest.port))
+		re_snprintf(peer, sizeof(peer), "%J", &ip);
+	else
+		return json_null();
+	if (!tls_peer_info(jp->job->d->tls, peer, &pi))
+		return json_null();
+	return json_pack("{s:s, s:s?, s:s, s:s, s:s, s:s, s:b, s:s?}",
+			 "version", pi.version, "cipher",
+			 pi.cipher[0] ? pi.cipher : NULL, "subject", pi.subject,
+			 "issuer", pi.issuer, "not_before", pi.not_before,
+			 "not_after", pi.not_after, "verified", pi.verified,
+			 "problem", pi.problem[0] ? pi.problem : NULL);
+}
+
 static void on_probed(const struct probe_result *r, void *arg)
 {
 	struct jprobe *jp = arg;
@@ -276,6 +301,8 @@ static void on_probed(const struct probe_result *r, void *arg)
 						      "did not verify"
 						    : strerror(r->err)));
 	}
+	if (!strcmp(jp->dest.transport, "tls"))
+		json_object_set_new(o, "tls", tls_json(jp, m));
 	jp->result = o;
 	step_done(jp->job);
 }
@@ -501,7 +528,7 @@ static void destructor(void *arg)
 }
 
 int discover_alloc(struct discover **dp, struct sip *sip, struct dnsc *dnsc,
-		   unsigned probe_timeout_ms)
+		   const struct tls *tls, unsigned probe_timeout_ms)
 {
 	struct discover *d = mem_zalloc(sizeof(*d), destructor);
 
@@ -509,6 +536,7 @@ int discover_alloc(struct discover **dp, struct sip *sip, struct dnsc *dnsc,
 		return ENOMEM;
 	d->sip = sip;
 	d->dnsc = dnsc;
+	d->tls = tls;
 	d->timeout_ms = probe_timeout_ms;
 	*dp = d;
 	return 0;

@@ -250,7 +250,7 @@ int sip_server_alloc(struct sip_server **srvp,
 	err = failover_alloc(&srv->failover, srv->health);
 	if (!err)
 		err = discover_alloc(&srv->discover, srv->sip, srv->dnsc,
-				     opts->health.timeout_ms);
+				     srv->tls, opts->health.timeout_ms);
 	if (err)
 		goto out;
 	copts = opts->calls;

@@ -39,7 +39,8 @@ sed "s/@LISTEN@/127.0.0.3:5060/" "$TRUNKD_SRC/tests/kamailio/options.cfg" >"$T_D
 timeout 100 kamailio -f "$T_DIR/kamailio.cfg" -DD -E -w "$T_DIR" -Y "$T_DIR" >"$T_DIR/kamailio.log" 2>&1 &
 T_PIDS+=("$!")
 # a second trunkd: TLS on 127.0.0.2:5061 (the test certificate names it)
-trunkd_start --sip-tls 127.0.0.2:5061 --sip-udp "" --sip-tcp ""
+trunkd_start --sip-tls 127.0.0.2:5061 --sip-udp "" --sip-tcp "" --health-timeout-ms 1500
+TLS_HTTP=$HTTP
 HTTP=$MAIN_HTTP TK_PID=$MAIN_PID TK_LOG=$MAIN_LOG
 sleep 1
 
@@ -60,10 +61,16 @@ log "127.0.0.2: $r"
 expect_match "completed, all 9 probes done" '"status":"completed","progress":\{"done":9,"total":9\}' "$r"
 expect_match "UDP 5060: Asterisk, with its headers" '\{"host":"127.0.0.2","port":5060,"transport":"udp","source":"port scan","reachable":true,"sip_code":200,"response_ms":[0-9]+,"server":"Asterisk PBX 18.0","user_agent":null,"allow":"INVITE, ACK, BYE, CANCEL, OPTIONS","accept":null,"supported":null,"codecs":\[\],"detected_system":"Asterisk"\}' "$r"
 expect_match "TCP 5080: Asterisk" '"port":5080,"transport":"tcp","source":"port scan","reachable":true,"sip_code":200.*"detected_system":"Asterisk"' "$r"
-expect_match "TLS 5061: the other trunkd, certificate verified" '"port":5061,"transport":"tls","source":"port scan","reachable":true,"sip_code":200,[^}]*"server":"trunkd/' "$r"
+expect_match "TLS 5061: the other trunkd, certificate verified" '"port":5061,"transport":"tls","source":"port scan","reachable":true,"sip_code":200,[^}]*"server":"trunkd/[^}]*"tls":\{"version":"TLSv1\.[23]","cipher":"TLS[^"]+","subject":"CN=localhost","issuer":"CN=localhost","not_before":"20[0-9-]+ [0-9:]+","not_after":"20[0-9-]+ [0-9:]+","verified":true,"problem":null\}' "$r"
 expect_match "a closed TCP port" '"port":5060,"transport":"tcp","source":"port scan","reachable":false,"error":"Connection refused"' "$r"
 expect_match "a silent UDP port" '"port":5061,"transport":"udp","source":"port scan","reachable":false,"error":"no reply"' "$r"
 expect_match "Asterisk detected; TLS recommended" '"detected_system":"Asterisk","confidence":[0-9.]+,"recommended":\{"port":5061,"transport":"tls","host":"127.0.0.2","detected_system":"Asterisk"\}' "$r"
+
+# the TLS trunkd has no CA for its own certificate: the probe says why
+HTTP=$TLS_HTTP
+r=$(discover 127.0.0.2)
+HTTP=$MAIN_HTTP
+expect_match "an untrusted certificate: unreachable, with the certificate and the problem" '"port":5061,"transport":"tls","source":"port scan","reachable":false,"error":"TLS: the certificate did not verify","tls":\{"version":"[^"]+","cipher":null,"subject":"CN=localhost","issuer":"CN=localhost","not_before":"[^"]+","not_after":"[^"]+","verified":false,"problem":"[^"]+"' "$r"
 
 r=$(api POST /v1/sip/discover "${H[@]}" -d '{"sip_endpoint": "sip:pbx.test"}')
 first=$(sed -n 's/.*"discovery_id":"\([^"]*\)".*/\1/p' <<<"$r")
