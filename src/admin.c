@@ -19,6 +19,7 @@ static const char usage[] =
     "usage: trunkd admin org create --name NAME [--sip]\n"
     "       trunkd admin org list\n"
     "       trunkd admin org entitle --org ID --sip on|off\n"
+    "       trunkd admin org alerts --org ID [--email ADDR] [--phone E164]\n"
     "       trunkd admin key create --org ID\n"
     "       trunkd admin key revoke --prefix PREFIX\n"
     "Uses DATABASE_URL / --database-url like the server. Prints JSON.\n";
@@ -202,6 +203,31 @@ static int key_revoke(PGconn *pg, int argc, char *argv[])
 	return 0;
 }
 
+/* where the org's e-mail and SMS alerts go ("" clears) */
+static int org_alerts(PGconn *pg, int argc, char *argv[])
+{
+	const char *params[3] = {arg_value(argc, argv, "--org"),
+				 arg_value(argc, argv, "--email"),
+				 arg_value(argc, argv, "--phone")};
+	PGresult *r;
+
+	if (!params[0]) {
+		fputs("trunkd admin org alerts: --org ID [--email ADDR] "
+		      "[--phone E164]\n",
+		      stderr);
+		return 2;
+	}
+	r = run(pg,
+		"UPDATE orgs SET alert_email = coalesce(nullif($2, ''), "
+		"CASE WHEN $2 = '' THEN NULL ELSE alert_email END), "
+		"alert_phone = coalesce(nullif($3, ''), CASE WHEN $3 = '' "
+		"THEN NULL ELSE alert_phone END) WHERE id::text = $1 "
+		"RETURNING json_build_object('id', id, 'alert_email', "
+		"alert_email, 'alert_phone', alert_phone)",
+		3, params);
+	return print_org_row(r, params[0]) ? 1 : 0;
+}
+
 int admin_main(const struct config *cfg, int argc, char *argv[])
 {
 	const char *what = argc > 1 ? argv[1] : "";
@@ -239,6 +265,8 @@ int admin_main(const struct config *cfg, int argc, char *argv[])
 		rc = org_list(pg);
 	else if (!strcmp(what, "org") && !strcmp(verb, "entitle"))
 		rc = org_entitle(pg, argc - 3, argv + 3);
+	else if (!strcmp(what, "org") && !strcmp(verb, "alerts"))
+		rc = org_alerts(pg, argc - 3, argv + 3);
 	else if (!strcmp(what, "key") && !strcmp(verb, "create"))
 		rc = key_create(pg, argc - 3, argv + 3);
 	else if (!strcmp(what, "key") && !strcmp(verb, "revoke"))

@@ -153,6 +153,15 @@ static int app_start(struct app *app)
 	    .rtp_port_min = cfg->rtp_port_min,
 	    .rtp_port_max = cfg->rtp_port_max,
 	    .register_expires = cfg->register_expires,
+	    .alerts =
+		{
+		    .interval_ms = cfg->alert_interval_ms,
+		    .attempts = cfg->alert_attempts,
+		    .retry_ms = cfg->alert_retry_ms,
+		    .smtp_url = cfg->smtp_url,
+		    .smtp_from = cfg->smtp_from,
+		    .sms_url = cfg->sms_url,
+		},
 	    .health =
 		{
 		    .interval_s = cfg->health_interval,

@@ -87,6 +87,18 @@ static const struct opt opts[] = {
      "30",
      "seconds the database may be unreachable before OPTIONS get 503 "
      "(balancers stop sending); 0 = never"},
+    {"alert-interval-ms", "TRUNKD_ALERT_INTERVAL_MS", UINT(alert_interval_ms),
+     "5000", "milliseconds between two evaluations of the alert configs"},
+    {"alert-attempts", "TRUNKD_ALERT_ATTEMPTS", UINT(alert_attempts), "5",
+     "attempts to deliver an alert to a channel"},
+    {"alert-retry-ms", "TRUNKD_ALERT_RETRY_MS", UINT(alert_retry_ms), "2000",
+     "milliseconds before the first retry (doubled after each)"},
+    {"smtp-url", "TRUNKD_SMTP_URL", STR(smtp_url), "",
+     "smtp:// relay for e-mail alerts; empty = e-mail undeliverable"},
+    {"smtp-from", "TRUNKD_SMTP_FROM", STR(smtp_from), "trunkd@localhost",
+     "sender of e-mail alerts"},
+    {"sms-url", "TRUNKD_SMS_URL", STR(sms_url), "",
+     "SMS gateway URL (POST {to, text}); empty = SMS undeliverable"},
     {"health-interval", "TRUNKD_HEALTH_INTERVAL", UINT(health_interval), "60",
      "seconds between two OPTIONS probes of an endpoint (spread evenly); "
      "0 = no health checks"},

@@ -45,6 +45,12 @@ struct config {
 	unsigned register_expires;  /* s of our REGISTER bindings */
 	const char *dns_server;	    /* resolver for SIP and discovery, "" */
 	unsigned options_db_grace;  /* s without the DB before OPTIONS 503 */
+	unsigned alert_interval_ms; /* between two alert evaluations */
+	unsigned alert_attempts;    /* per alert delivery */
+	unsigned alert_retry_ms;    /* first back-off, doubled */
+	const char *smtp_url;	    /* e-mail alerts relay, "" = none */
+	const char *smtp_from;
+	const char *sms_url;	  /* SMS gateway (POST {to, text}), "" = none */
 	unsigned health_interval; /* s between OPTIONS probes of an endpoint */
 	unsigned health_timeout_ms; /* a probe without a reply fails */
 	unsigned health_failures;   /* failed probes in a row → unreachable */

@@ -105,6 +105,9 @@ void api_sip_outbound_setup_h(struct http_req *req, void *arg);
 /* health and failover (api_health.c) */
 void api_sip_status_h(struct http_req *req, void *arg);
 void api_sip_failback_h(struct http_req *req, void *arg);
+/* alerts (api_alerts.c) */
+void api_sip_alerts_h(struct http_req *req, void *arg);
+void api_sip_alerts_secret_h(struct http_req *req, void *arg);
 /* discovery (api_discover.c) */
 void api_sip_discover_h(struct http_req *req, void *arg);
 void api_sip_discover_status_h(struct http_req *req, void *arg);
@@ -116,6 +119,9 @@ json_t *api_body_json(struct http_req *req);
 /* The JSON cell of a one-row result (a new reference), or NULL */
 json_t *api_result_json(const PGresult *res);
 
+/* store_query() handler: 200 with the one JSON cell (or the error);
+ * arg: a ref on the request, dropped */
+void api_on_json_result(int err, const PGresult *res, void *arg);
 /* 503 for a store_query() that could not start */
 void api_reply_store_error(struct http_req *req, int err);
 

@@ -369,7 +369,7 @@ void api_sip_get_h(struct http_req *req, void *arg)
 		      shown_row(api, org, number, SIPCONF_OUTBOUND)));
 }
 
-static void on_listed(int err, const PGresult *res, void *arg)
+void api_on_json_result(int err, const PGresult *res, void *arg)
 {
 	struct http_req *req = arg; /* ref taken by api_sip_numbers_h */
 	json_t *data = err ? NULL : api_result_json(res);
@@ -438,7 +438,7 @@ void api_sip_numbers_h(struct http_req *req, void *arg)
 		"sip_numbers n USING (number)), '[]'::json), 'next_cursor', "
 		"CASE WHEN (SELECT count(*) FROM page) > $3::int THEN (SELECT "
 		"max(number) FROM shown) END)",
-		3, params, on_listed, mem_ref(req))) {
+		3, params, api_on_json_result, mem_ref(req))) {
 		api_reply_store_error(req, ENOTCONN);
 		mem_deref(req); /* the ref store_query did not take */
 	}

@@ -39,6 +39,7 @@ struct hep {
 	char key[300];
 	const char *state;    /* unchecked, healthy, unreachable */
 	unsigned fails, oks;  /* in a row */
+	uint64_t state_since; /* when the state last changed */
 	uint64_t streak_from; /* when the current run of alive replies began */
 	uint64_t sent_ms;
 	uint16_t last_code;
@@ -115,6 +116,8 @@ static void result(struct hep *e, uint16_t code, uint32_t rtt_ms,
 		if (++e->fails >= h->o.fail_threshold)
 			e->state = "unreachable";
 	}
+	if (was != e->state)
+		e->state_since = e->sent_ms;
 	if (was != e->state)
 		log_info("health", e->key, "%s → %s (%s)", was, e->state,
 			 alive ? "alive" : e->last_error);
@@ -309,6 +312,32 @@ bool health_up_since(const struct health *h, const struct sipdest *ep,
 	const struct hep *e = h ? find(h, ep) : NULL;
 
 	return e && e->oks >= h->o.ok_threshold && e->streak_from > at_ms;
+}
+
+uint64_t health_since(const struct health *h, const struct sipdest *ep)
+{
+	const struct hep *e = h ? find(h, ep) : NULL;
+
+	return e ? e->state_since : 0;
+}
+
+unsigned health_recent_rtt(const struct health *h, const struct sipdest *ep,
+			   unsigned n)
+{
+	const struct hep *e = h ? find(h, ep) : NULL;
+	uint64_t sum = 0;
+	unsigned got = 0;
+
+	for (unsigned k = 1; e && k <= e->count && got < n; k++) {
+		const struct sample *s =
+		    &e->ring[(e->head + HEALTH_SAMPLES - k) % HEALTH_SAMPLES];
+
+		if (s->alive) {
+			sum += s->rtt_ms;
+			got++;
+		}
+	}
+	return got ? (unsigned)(sum / got) : 0;
 }
 
 static int by_value(const void *a, const void *b)

@@ -55,6 +55,11 @@ const char *health_state(const struct health *h, const struct sipdest *ep);
  * replies in a row, all sent after at_ms) */
 bool health_up_since(const struct health *h, const struct sipdest *ep,
 		     uint64_t at_ms);
+/* when ep entered its current state (ms since the epoch), 0 if unknown */
+uint64_t health_since(const struct health *h, const struct sipdest *ep);
+/* the mean response time of ep's last n alive replies (ms), 0 if none */
+unsigned health_recent_rtt(const struct health *h, const struct sipdest *ep,
+			   unsigned n);
 /* {host, port, transport, state, last_check, last_code, last_error,
  * uptime_24h, uptime_7d, avg_response_ms, p95_response_ms, probes_24h}
  * (a new reference) */

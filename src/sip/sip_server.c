@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/walltime.h"
 #include "media/rtp_ports.h"
+#include "sip/alerts.h"
 #include "sip/discover.h"
 #include "sip/failover.h"
 #include "sip/health.h"
@@ -38,6 +39,7 @@ struct sip_server {
 	struct health *health;	    /* owned */
 	struct failover *failover;  /* owned */
 	struct discover *discover;  /* owned */
+	struct alerts *alerts;	    /* owned, NULL without a store */
 	struct sip_tracer *tracer;  /* owned */
 	struct store *store;	    /* borrowed, or NULL */
 	unsigned db_grace_s; /* OPTIONS get 503 after this long without it */
@@ -55,6 +57,7 @@ static void destructor(void *arg)
 	srv->calls = mem_deref(srv->calls);
 	srv->failover = mem_deref(srv->failover);
 	srv->discover = mem_deref(srv->discover);
+	srv->alerts = mem_deref(srv->alerts);
 	srv->health = mem_deref(srv->health);
 	srv->tracer = mem_deref(srv->tracer);
 	srv->lsnr = mem_deref(srv->lsnr);
@@ -248,6 +251,9 @@ int sip_server_alloc(struct sip_server **srvp,
 		goto out;
 	}
 	err = failover_alloc(&srv->failover, srv->health);
+	if (!err && srv->store)
+		err = alerts_alloc(&srv->alerts, opts->map, srv->health,
+				   srv->store, &opts->alerts);
 	if (!err)
 		err = discover_alloc(&srv->discover, srv->sip, srv->dnsc,
 				     srv->tls, opts->health.timeout_ms);

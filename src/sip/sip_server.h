@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "sip/calls.h"
+#include "sip/alerts.h"
 #include "sip/health.h"
 
 struct sip_server;
@@ -38,6 +39,7 @@ struct sip_server_opts {
 	unsigned register_expires; /* s asked of PBXs we register at */
 	struct calls_opts calls;
 	struct health_opts health;
+	struct alerts_opts alerts;
 };
 
 int sip_server_alloc(struct sip_server **srvp,

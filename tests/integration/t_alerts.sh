@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# @file t_alerts.sh  Alerts: a number's endpoint (sipp answering OPTIONS)
+# goes down; after unreachable_minutes (1) one alert opens and is
+# delivered once to each channel — a webhook receiver that answers 503
+# twice before 200 (the retries are recorded), an SMTP sink, an SMS
+# gateway — signed with the org's secret; the endpoint comes back and the
+# alert resolves, once.  A second org without an alert e-mail address gets
+# its e-mail reported undeliverable.  Takes a little over a minute.
+. "$(dirname "$0")/lib.sh"
+
+db_create
+HOOK_PORT=$(free_port) SMTP_PORT=$(free_port) SMS_PORT=$(free_port) OPT_PORT=$(free_port)
+sink() { "$TRUNKD_TOOLS/sink" "$@" & T_PIDS+=("$!"); }
+sink http "$HOOK_PORT" "$T_DIR/hook.txt" "503,503,200"
+sink smtp "$SMTP_PORT" "$T_DIR/mail.txt"
+sink http "$SMS_PORT" "$T_DIR/sms.txt"
+trunkd_start --health-interval 1 --health-timeout-ms 300 --alert-interval-ms 500 \
+	--alert-retry-ms 300 --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
+	--smtp-from alerts@trunkd.test --sms-url "http://127.0.0.1:$SMS_PORT/send"
+options_up() {
+	timeout 100 sipp -sf "$SC/uas_options.xml" -i 127.0.0.1 -p "$OPT_PORT" \
+		-mp "$(free_port)" -m 100000 -timeout 95 -nostdin >/dev/null 2>&1 &
+	OPT_PID=$!
+	T_PIDS+=("$OPT_PID")
+}
+options_down() { pkill -KILL -P "$OPT_PID" 2>/dev/null; kill -KILL "$OPT_PID" 2>/dev/null; wait "$OPT_PID" 2>/dev/null; }
+# alerting NUMBER [CHANNELS]: attach NUMBER for outbound to the sipp
+# endpoint, alerts enabled (unreachable after 1 minute)
+alerting() {
+	attach_outbound "$1" "sip:127.0.0.1:$OPT_PORT" >/dev/null
+	api PATCH /v1/sip/config -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+		-d '{"phone_number": "'"$1"'", "direction": "outbound", "alert_config": {"enabled": true, "thresholds": {"unreachable_minutes": 1, "response_time_ms": 60000}, "channels": '"$2"'}}'
+}
+# alerts_until KEY QUERY REGEX: poll GET /v1/sip/alerts?QUERY (90 s at most)
+alerts_until() {
+	for _ in $(seq 1 450); do
+		r=$(api GET "/v1/sip/alerts?$2" -H "Authorization: Bearer $1")
+		grep -Eq "$3" <<<"$r" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+new_key --sip
+expect_match "org 2: alerts by e-mail only, no address on file" '^200 ' \
+	"$(alerting +14150000096 '{"email": true, "sms": false}')"
+new_key --sip
+admin org alerts --org "$ORG" --email ops@example.com --phone +14155550100 >/dev/null
+expect_match "org 1: every channel" '^200 ' \
+	"$(alerting +14150000095 '{"email": true, "sms": true, "webhook": "http://127.0.0.1:'"$HOOK_PORT"'/hook"}')"
+SECRET=$(api GET /v1/sip/alerts/webhook-secret -H "Authorization: Bearer $KEY" | sed -n 's/.*"webhook_secret":"\([0-9a-f]*\)".*/\1/p')
+check "the org has a webhook secret" test ${#SECRET} -eq 64
+
+options_up
+for _ in $(seq 1 50); do api GET '/v1/sip/status?phone_number=%2B14150000095' -H "Authorization: Bearer $KEY" | grep -q '"state":"healthy"' && break; sleep 0.1; done
+options_down
+log "endpoint stopped; waiting a minute for the alert"
+check "an unreachable alert opens after a minute" alerts_until "$KEY" "status=open" '"kind":"unreachable","status":"open"'
+# deliv NUMBER EVENT CHANNEL: "status|results of the attempts" once final
+deliv() {
+	q_until "SELECT d->>'status' || '|' || coalesce((SELECT string_agg(a->>'result' || ':' || (a->>'status'), ',') FROM jsonb_array_elements(d->'attempts') a), '') || coalesce('|' || (d->>'reason'), '') FROM alerts, jsonb_array_elements(deliveries) d WHERE phone_number = '$1' AND d->>'event' = '$2' AND d->>'channel' = '$3' AND d->>'status' <> 'pending'"
+}
+for _ in $(seq 1 100); do [ -n "$(deliv +14150000095 opened webhook)" ] && break; sleep 0.1; done
+expect_eq "the webhook: two 503s, then delivered" "delivered|failed:503,failed:503,delivered:200" "$(deliv +14150000095 opened webhook)"
+expect_eq "e-mail delivered (SMTP 250)" "delivered|delivered:250" "$(deliv +14150000095 opened email)"
+expect_eq "SMS delivered" "delivered|delivered:200" "$(deliv +14150000095 opened sms)"
+expect_eq "org 2: the e-mail undeliverable, and why" "undeliverable||the organization has no alert_email" "$(deliv +14150000096 opened email)"
+r=$(api GET '/v1/sip/alerts?status=open' -H "Authorization: Bearer $KEY")
+log "alerts: $r"
+expect_match "the API lists it with its deliveries" '"alerts":\[\{"id":"[^"]+","phone_number":"\+14150000095","direction":"outbound","kind":"unreachable","status":"open","opened_at":"[^"]+","resolved_at":null,"details":\{.*"deliveries":\[' "$r"
+expect_eq "the webhook receiver got the same event three times (two refused)" 3 "$(grep -c '^X-Trunkd-Event: alert.opened' "$T_DIR/hook.txt")"
+body=$(awk '/^POST /{n++} n==3 && p{print; exit} n==3 && /^$/{p=1}' "$T_DIR/hook.txt")
+sig=$(awk '/^POST /{n++} n==3 && /^X-Trunkd-Signature:/{print $2; exit}' "$T_DIR/hook.txt")
+expect_eq "the signature is HMAC-SHA256 of the body with the org's secret" \
+	"sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$SECRET" | awk '{print $NF}')" "$sig"
+expect_match "the webhook body" '^\{"event":"alert.opened","alert":\{"id":"[^"]+","phone_number":"\+14150000095","direction":"outbound","kind":"unreachable","opened_at":"[^"]+","resolved_at":null,"details":\{"endpoint":"127.0.0.1:'"$OPT_PORT"'","unreachable_minutes":1,"since":"[^"]+"\}\}\}$' "$body"
+check "the mail went through the SMTP relay" grep -q "^Subject: \[trunkd\] alert opened: unreachable +14150000095" "$T_DIR/mail.txt"
+check "from and to" grep -q "^RCPT TO:<ops@example.com>" "$T_DIR/mail.txt"
+check "the SMS gateway got the number and text" grep -q '"to":"+14155550100","text":"trunkd: alert opened: unreachable on +14150000095"' "$T_DIR/sms.txt"
+
+options_up
+check "the endpoint is back: the alert resolves" alerts_until "$KEY" "status=resolved" '"kind":"unreachable","status":"resolved","opened_at":"[^"]+","resolved_at":"20'
+for _ in $(seq 1 100); do [ -n "$(deliv +14150000095 resolved webhook)" ] && break; sleep 0.1; done
+expect_eq "the resolution is delivered" "delivered|delivered:200" "$(deliv +14150000095 resolved webhook)"
+expect_eq "one alert for the whole outage (no storm)" 1 "$(q "SELECT count(*) FROM alerts WHERE phone_number = '+14150000095'")"
+expect_eq "the receiver got one resolution" 1 "$(grep -c '^X-Trunkd-Event: alert.resolved' "$T_DIR/hook.txt")"
+expect_match "a bad status filter: 400" '^400 ' "$(api GET '/v1/sip/alerts?status=maybe' -H "Authorization: Bearer $KEY")"
+trunkd_stop
+finish
