@@ -74,9 +74,9 @@ static void http_one(int c, FILE *out, int code)
 	fprintf(out, "\n");
 	while (len > 0) {
 		char buf[4096];
-		ssize_t n = read(c, buf,
-				 len < (long)sizeof(buf) ? (size_t)len
-							 : sizeof(buf));
+		ssize_t n =
+		    read(c, buf,
+			 len < (long)sizeof(buf) ? (size_t)len : sizeof(buf));
 
 		if (n <= 0)
 			break;
