@@ -20,3 +20,6 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_org ON alerts (org_id, opened_at DESC);
 CREATE UNIQUE INDEX alerts_open ON alerts (org_id, phone_number, direction, kind)
 	WHERE resolved_at IS NULL;
+
+-- the failure-rate alert counts a number's recent calls
+CREATE INDEX calls_number_started ON calls (number, direction, started_at DESC);

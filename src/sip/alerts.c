@@ -21,8 +21,9 @@
 #include "store/sipmap.h"
 #include "store/store.h"
 
-#define RTT_SAMPLES	 5
-#define DELIVERY_TIMEOUT 10000 /* ms per attempt */
+#define RTT_SAMPLES	       5
+#define DELIVERY_TIMEOUT       10000 /* ms per attempt */
+#define FAILURE_RATE_MIN_CALLS 5     /* fewer calls say nothing of a rate */
 
 struct alerts {
 	struct sipmap *map;    /* ref */
@@ -34,7 +35,8 @@ struct alerts {
 	struct list open;	/* struct alert, not resolved */
 	struct list deliveries; /* struct delivery, in progress */
 	struct tmr tmr;
-	bool loaded, loading;
+	json_t *rates; /* owned during a walk: [{number, direction, mins}] */
+	bool loaded, loading, counting;
 };
 
 struct alert {
@@ -460,6 +462,13 @@ static void on_row(const char *number, const json_t *row, void *arg)
 	      !strcmp(state, "healthy"),
 	      json_pack("{s:s, s:I, s:o}", "endpoint", hostport,
 			"unreachable_minutes", mins, "since", ts_json(since)));
+	if (as->rates)
+		json_array_append_new(
+		    as->rates,
+		    json_pack(
+			"{s:s, s:s, s:I}", "number", number, "direction",
+			inbound ? "inbound" : "outbound", "mins",
+			threshold(cfg, "failure_rate_window_minutes", 30)));
 	ms = threshold(cfg, "response_time_ms", 500);
 	rtt = health_recent_rtt(as->health, &eps[0], RTT_SAMPLES);
 	judge(as, shown, number, inbound, "response_time",
@@ -472,11 +481,13 @@ static void on_row(const char *number, const json_t *row, void *arg)
 /* open alerts of an earlier run: they must not open again */
 static void on_loaded(int err, const PGresult *res, void *arg)
 {
-	struct alerts *as = arg;
+	struct alerts *as = arg; /* a ref */
 
 	as->loading = false;
-	if (err)
-		return; /* tried again at the next tick */
+	if (err) {
+		mem_deref(as); /* tried again at the next tick */
+		return;
+	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		struct alert *a = mem_zalloc(sizeof(*a), alert_destructor);
 		const char *kind = PQgetvalue(res, i, 4);
@@ -501,6 +512,63 @@ static void on_loaded(int err, const PGresult *res, void *arg)
 		list_append(&as->open, &a->le, a);
 	}
 	as->loaded = true;
+	mem_deref(as);
+}
+
+/* the calls of each alerting number in its window: failure_rate */
+static void on_counted(int err, const PGresult *res, void *arg)
+{
+	struct alerts *as = arg; /* a ref */
+
+	as->counting = false;
+	for (int i = 0; !err && i < PQntuples(res); i++) {
+		const char *number = PQgetvalue(res, i, 0);
+		bool inbound = !strcmp(PQgetvalue(res, i, 1), "inbound");
+		long total = strtol(PQgetvalue(res, i, 2), NULL, 10);
+		long failed = strtol(PQgetvalue(res, i, 3), NULL, 10);
+		const json_t *row =
+		    sipmap_row(as->map, number,
+			       inbound ? SIPCONF_INBOUND : SIPCONF_OUTBOUND);
+		json_int_t pct = threshold(json_object_get(row, "alert_config"),
+					   "failure_rate_percent", 20);
+		json_int_t mins =
+		    threshold(json_object_get(row, "alert_config"),
+			      "failure_rate_window_minutes", 30);
+
+		if (!row)
+			continue;
+		judge(as, row, number, inbound, "failure_rate",
+		      total >= FAILURE_RATE_MIN_CALLS &&
+			  failed * 100 > pct * total,
+		      failed * 100 <= pct * total,
+		      json_pack("{s:i, s:i, s:I, s:I}", "calls", (int)total,
+				"failed", (int)failed, "failure_rate_percent",
+				pct, "window_minutes", mins));
+	}
+	mem_deref(as);
+}
+
+static void count_calls(struct alerts *as)
+{
+	char *list = json_dumps(as->rates, JSON_COMPACT);
+	const char *p[1] = {list};
+
+	if (list && json_array_size(as->rates)) {
+		if (store_query(as->store,
+				"SELECT x.number, x.direction, count(c.id), "
+				"count(c.id) FILTER (WHERE c.status = "
+				"'failed') FROM json_to_recordset($1::json) "
+				"AS x(number text, direction text, mins int) "
+				"LEFT JOIN calls c ON c.number = x.number AND "
+				"c.direction = x.direction AND c.started_at > "
+				"now() - make_interval(mins => x.mins) GROUP "
+				"BY 1, 2",
+				1, p, on_counted, mem_ref(as)))
+			mem_deref(as); /* the ref the query did not take */
+		else
+			as->counting = true;
+	}
+	free(list);
 }
 
 static void on_tick(void *arg)
@@ -509,20 +577,28 @@ static void on_tick(void *arg)
 
 	tmr_start(&as->tmr, as->o.interval_ms, on_tick, as);
 	if (!as->loaded) {
-		if (!as->loading &&
-		    !store_query(as->store,
-				 "SELECT id, org_id, phone_number, direction, "
-				 "kind, (extract(epoch FROM opened_at) * "
-				 "1000)::bigint, details, deliveries FROM "
-				 "alerts WHERE resolved_at IS NULL",
-				 0, NULL, on_loaded, as))
+		if (as->loading)
+			return;
+		if (store_query(as->store,
+				"SELECT id, org_id, phone_number, direction, "
+				"kind, (extract(epoch FROM opened_at) * "
+				"1000)::bigint, details, deliveries FROM "
+				"alerts WHERE resolved_at IS NULL",
+				0, NULL, on_loaded, mem_ref(as)))
+			mem_deref(as); /* the ref the query did not take */
+		else
 			as->loading = true;
 		return;
 	}
 	if (!sipmap_ready(as->map))
 		return;
+	as->rates = as->counting ? NULL : json_array();
 	sipmap_rows(as->map, SIPCONF_OUTBOUND, on_row, as);
 	sipmap_rows(as->map, SIPCONF_INBOUND, on_row, as);
+	if (as->rates)
+		count_calls(as);
+	json_decref(as->rates);
+	as->rates = NULL;
 }
 
 static void destructor(void *arg)

@@ -9,6 +9,10 @@
  *                   checks) for unreachable_minutes; resolves once healthy
  *   response_time   the mean of its last 5 answered probes is above
  *                   response_time_ms; resolves once at or below
+ *   failure_rate    more than failure_rate_percent of its calls in the last
+ *                   failure_rate_window_minutes failed (at least 5 calls,
+ *                   counted in PostgreSQL's call records); resolves once
+ *                   at or below
  * An alert opens once and resolves once (one row of the alerts table, at
  * most one open per number, direction and kind); open alerts are read back
  * from PostgreSQL at start, so a restart neither repeats nor forgets them.

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# @file t_alerts.sh  Alerts: a number's endpoint (sipp answering OPTIONS)
+# @file t_alerts.sh  Alerts.  The failure rate: calls that fail open an
+# alert, answered ones resolve it.  Unreachable: a number's endpoint (sipp
+# answering OPTIONS)
 # goes down; after unreachable_minutes (1) one alert opens and is
 # delivered once to each channel — a webhook receiver that answers 503
 # twice before 200 (the retries are recorded), an SMTP sink, an SMS
@@ -54,6 +56,30 @@ check "the org has a webhook secret" test ${#SECRET} -eq 64
 options_up
 for _ in $(seq 1 50); do api GET '/v1/sip/status?phone_number=%2B14150000095' -H "Authorization: Bearer $KEY" | grep -q '"state":"healthy"' && break; sleep 0.1; done
 options_down
+
+# meanwhile, the failure rate: 5 calls to a closed port all fail (100 %
+# over 20 %), then 20 answered calls bring it to 20 %: opens, resolves
+HOOK2_PORT=$(free_port)
+sink http "$HOOK2_PORT" "$T_DIR/hook2.txt"
+api POST /v1/sip/attach -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+	-d '{"phone_numbers": ["+14150000098"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
+alerting +14150000097 '{"webhook": "http://127.0.0.1:'"$HOOK2_PORT"'/rate"}' >/dev/null
+api PATCH /v1/sip/config -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+	-d '{"phone_number": "+14150000097", "direction": "outbound", "alert_config": {"enabled": true, "thresholds": {"unreachable_minutes": 60, "failure_rate_percent": 20, "failure_rate_window_minutes": 5}, "channels": {"webhook": "http://127.0.0.1:'"$HOOK2_PORT"'/rate"}}}' >/dev/null
+api POST /v1/sip/update -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+	-d '{"phone_number": "+14150000097", "updates": {"type": "outbound", "sip_endpoint": "sip:127.0.0.1:'"$(free_port)"';transport=tcp"}}' >/dev/null
+for _ in 1 2 3 4 5; do
+	api POST /v1/calls -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"from": "+14150000097", "to": "+14150000098"}' >/dev/null
+done
+check "5 failed calls of 5: a failure_rate alert opens" alerts_until "$KEY" "status=open&phone_number=%2B14150000097" '"kind":"failure_rate","status":"open","opened_at":"[^"]+","resolved_at":null,"details":\{"calls":5,"failed":5'
+api POST /v1/sip/update -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" \
+	-d '{"phone_number": "+14150000097", "updates": {"type": "outbound", "sip_endpoint": "sip:127.0.0.1:'"$SIP_PORT"'"}}' >/dev/null
+for _ in $(seq 1 20); do
+	api POST /v1/calls -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"from": "+14150000097", "to": "+14150000098", "max_duration": 1}' >/dev/null
+done
+check "20 answered calls later (5 of 25 = 20 %): it resolves" alerts_until "$KEY" "status=resolved&phone_number=%2B14150000097" '"kind":"failure_rate","status":"resolved"'
+check "the receiver got the opening and the resolution" bash -c "grep -q 'X-Trunkd-Event: alert.opened' '$T_DIR/hook2.txt' && grep -q 'X-Trunkd-Event: alert.resolved' '$T_DIR/hook2.txt'"
+
 log "endpoint stopped; waiting a minute for the alert"
 check "an unreachable alert opens after a minute" alerts_until "$KEY" "status=open" '"kind":"unreachable","status":"open"'
 # deliv NUMBER EVENT CHANNEL: "status|results of the attempts" once final
