@@ -19,18 +19,12 @@
 #include "core/walltime.h"
 #include "sip/health.h"
 #include "sip/probe.h"
+#include "store/probelog.h"
 #include "store/sipmap.h"
 
 #define DAY_MS	     (24 * 3600 * 1000ULL)
 #define MIN_STEP_MS  10
 #define IDLE_TICK_MS 1000
-
-struct sample {
-	uint64_t at_ms;	 /* when the probe was sent */
-	uint32_t rtt_ms; /* of an alive reply */
-	uint16_t code;	 /* 0: no reply */
-	bool alive;
-};
 
 struct hep {
 	struct le le;
@@ -44,16 +38,17 @@ struct hep {
 	uint64_t sent_ms;
 	uint16_t last_code;
 	char last_error[96];
-	struct probe *probe; /* owned: the one in flight */
-	struct sample *ring; /* owned: HEALTH_SAMPLES */
+	struct probe *probe;	      /* owned: the one in flight */
+	struct probelog_sample *ring; /* owned: HEALTH_SAMPLES */
 	unsigned head, count;
 	bool seen; /* still configured at this reconcile */
 };
 
 struct health {
-	struct sip *sip;    /* borrowed */
-	struct sipmap *map; /* ref */
-	struct list eps;    /* struct hep */
+	struct sip *sip;      /* borrowed */
+	struct sipmap *map;   /* ref */
+	struct probelog *log; /* owned, NULL without a store */
+	struct list eps;      /* struct hep */
 	struct health_opts o;
 	uint16_t alive[HEALTH_ALIVE_CODES];
 	unsigned nalive;
@@ -87,7 +82,7 @@ static void result(struct hep *e, uint16_t code, uint32_t rtt_ms,
 {
 	struct health *h = e->h;
 	bool alive = !error && code_alive(h, code);
-	struct sample *s = &e->ring[e->head];
+	struct probelog_sample *s = &e->ring[e->head];
 	const char *was = e->state;
 
 	s->at_ms = e->sent_ms;
@@ -97,6 +92,7 @@ static void result(struct hep *e, uint16_t code, uint32_t rtt_ms,
 	e->head = (e->head + 1) % HEALTH_SAMPLES;
 	if (e->count < HEALTH_SAMPLES)
 		e->count++;
+	probelog_add(h->log, e->key, s);
 	e->last_code = code;
 	if (error)
 		snprintf(e->last_error, sizeof(e->last_error), "%s", error);
@@ -164,6 +160,32 @@ static struct hep *find(const struct health *h, const struct sipdest *ep)
 	return NULL;
 }
 
+/* the endpoint's stored history (oldest first) goes before what this run
+ * has probed already */
+static void on_history(int err, const struct probelog_sample *v, unsigned n,
+		       void *arg)
+{
+	struct hep *e = arg; /* a ref */
+	struct probelog_sample *merged = NULL;
+	unsigned total = n + e->count, skip, k = 0;
+
+	if (!err && n)
+		merged = mem_zalloc(total * sizeof(*merged), NULL);
+	if (merged) {
+		memcpy(merged, v, n * sizeof(*v));
+		for (unsigned i = e->count; i; i--)
+			merged[n + k++] =
+			    e->ring[(e->head + HEALTH_SAMPLES - i) %
+				    HEALTH_SAMPLES];
+		skip = total > HEALTH_SAMPLES ? total - HEALTH_SAMPLES : 0;
+		e->count = total - skip;
+		memcpy(e->ring, merged + skip, e->count * sizeof(*merged));
+		e->head = e->count % HEALTH_SAMPLES;
+		mem_deref(merged);
+	}
+	mem_deref(e);
+}
+
 static void want(struct health *h, const struct sipdest *ep)
 {
 	struct hep *e = find(h, ep);
@@ -185,6 +207,9 @@ static void want(struct health *h, const struct sipdest *ep)
 	e->state = "unchecked";
 	e->seen = true;
 	list_append(&h->eps, &e->le, e);
+	if (h->log && probelog_load(h->log, e->key, HEALTH_SAMPLES, on_history,
+				    mem_ref(e)))
+		mem_deref(e); /* the ref the load did not take */
 }
 
 static void on_row(const char *number, const json_t *row, void *arg)
@@ -252,6 +277,7 @@ static void destructor(void *arg)
 
 	tmr_cancel(&h->tmr);
 	list_flush(&h->eps);
+	mem_deref(h->log);
 	mem_deref(h->map);
 }
 
@@ -275,7 +301,7 @@ static int parse_codes(struct health *h, const char *list)
 }
 
 int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
-		 const struct health_opts *o)
+		 struct store *st, const struct health_opts *o)
 {
 	struct health *h;
 
@@ -293,6 +319,10 @@ int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
 		return EINVAL;
 	}
 	tmr_init(&h->tmr);
+	if (st && o->interval_s && probelog_alloc(&h->log, st)) {
+		mem_deref(h);
+		return ENOMEM;
+	}
 	if (o->interval_s) /* 0: health checks are off */
 		tmr_start(&h->tmr, 0, on_tick, h);
 	*hp = h;
@@ -329,7 +359,7 @@ unsigned health_recent_rtt(const struct health *h, const struct sipdest *ep,
 	unsigned got = 0;
 
 	for (unsigned k = 1; e && k <= e->count && got < n; k++) {
-		const struct sample *s =
+		const struct probelog_sample *s =
 		    &e->ring[(e->head + HEALTH_SAMPLES - k) % HEALTH_SAMPLES];
 
 		if (s->alive) {
@@ -353,7 +383,7 @@ static json_t *uptime(const struct hep *e, uint64_t from)
 	unsigned n = 0, up = 0;
 
 	for (unsigned i = 0; i < e->count; i++) {
-		const struct sample *s = &e->ring[i];
+		const struct probelog_sample *s = &e->ring[i];
 
 		if (s->at_ms >= from) {
 			n++;
@@ -389,7 +419,7 @@ json_t *health_json(const struct health *h, const struct sipdest *ep)
 	}
 	rtts = malloc(HEALTH_SAMPLES * sizeof(*rtts));
 	for (unsigned i = 0; rtts && i < e->count; i++) {
-		const struct sample *s = &e->ring[i];
+		const struct probelog_sample *s = &e->ring[i];
 
 		if (s->at_ms + DAY_MS < now)
 			continue;

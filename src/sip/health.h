@@ -16,7 +16,9 @@
  * fail_threshold failures in a row.  The last results (at most
  * HEALTH_SAMPLES, i.e. 7 days at the default 60 s) are kept in memory for
  * the uptime percentages (24 h, 7 d) and the response times (average and
- * p95 over 24 h); they start over when trunkd restarts.
+ * p95 over 24 h); every result is also written to PostgreSQL
+ * (store/probelog.h) and read back when an endpoint is first probed, so
+ * the figures survive a restart (the state starts unchecked again).
  *
  * Ownership: health_alloc() returns a mem object holding a ref to the
  * map; the struct sip is borrowed and must outlive it.
@@ -34,6 +36,7 @@ struct health;
 struct sip;
 struct sipmap;
 struct sipdest;
+struct store;
 struct json_t;
 
 struct health_opts {
@@ -45,9 +48,10 @@ struct health_opts {
 	const char *alive_codes; /* "401,403,...": non-2xx codes of life */
 };
 
-/* EINVAL for a bad alive_codes list or a zero setting */
+/* st (or NULL): where probe results are kept (store/probelog.h); EINVAL
+ * for a bad alive_codes list or a zero setting */
 int health_alloc(struct health **hp, struct sip *sip, struct sipmap *map,
-		 const struct health_opts *o);
+		 struct store *st, const struct health_opts *o);
 /* "unchecked", "healthy" or "unreachable" (an endpoint not probed, e.g.
  * a SIP URI dialled directly, is unchecked) */
 const char *health_state(const struct health *h, const struct sipdest *ep);

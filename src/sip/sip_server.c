@@ -245,7 +245,8 @@ int sip_server_alloc(struct sip_server **srvp,
 			  opts->rtp_port_min, opts->rtp_port_max);
 		goto out;
 	}
-	err = health_alloc(&srv->health, srv->sip, opts->map, &opts->health);
+	err = health_alloc(&srv->health, srv->sip, opts->map, srv->store,
+			   &opts->health);
 	if (err) {
 		log_error("sip", NULL, "bad health check settings");
 		goto out;

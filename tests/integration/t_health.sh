@@ -88,4 +88,14 @@ expect_match "status of a number not attached: 404" '^404 .*NUMBER_NOT_FOUND' "$
 expect_match "status of every number, sorted" '"numbers":\[\{"phone_number":"\+14150000091".*\{"phone_number":"\+14150000092"' \
 	"$(api GET /v1/sip/status "${A[@]}")"
 trunkd_stop
+stored=$(q "SELECT count(*), count(*) FILTER (WHERE NOT alive) FROM health_probes WHERE endpoint = 'udp:127.0.0.1:$OPT_PORT'")
+log "probe results stored (all, failed): $stored"
+check "every probe result is in PostgreSQL, failures too" test "${stored%|*}" -gt 5 -a "${stored#*|}" -ge 2
+
+# a new trunkd reads the history back: the outage is still in the uptime
+trunkd_start --health-interval 1 --health-timeout-ms 500
+check "after a restart" until_status +14150000091 '"state":"healthy","endpoints"'
+expect_match "the uptime still counts the outage before the restart" \
+	'"port":'"$OPT_PORT"',"transport":"udp","state":"healthy",[^}]*"uptime_24h":[0-9]{1,2}(\.[0-9]+)?,' "$(status_of +14150000091)"
+trunkd_stop
 finish
