@@ -1,6 +1,7 @@
 /** @file walltime.c  Wall-clock time (see walltime.h) */
 #include <stdio.h>
 #include <time.h>
+#include <jansson.h>
 #include "core/walltime.h"
 
 uint64_t walltime_us(void)
@@ -26,4 +27,14 @@ size_t walltime_iso(char out[WALLTIME_ISO_LEN], uint64_t us, unsigned digits)
 		: snprintf(out + n, WALLTIME_ISO_LEN - n, ".%03uZ",
 			   frac / 1000);
 	return r > 0 ? n + (size_t)r : n;
+}
+
+json_t *walltime_json_ms(uint64_t ms)
+{
+	char iso[WALLTIME_ISO_LEN];
+
+	if (!ms)
+		return json_null();
+	walltime_iso(iso, ms * 1000, 3);
+	return json_string(iso);
 }

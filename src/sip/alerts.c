@@ -53,6 +53,8 @@ struct alert {
 			       attempts}] */
 	json_t *channels;   /* owned: alert_config.channels at the event */
 	unsigned busy;	    /* deliveries in flight */
+	bool writing;	    /* a deliveries UPDATE is in flight */
+	bool dirty;	    /* ... and another must follow it */
 };
 
 struct delivery {
@@ -88,38 +90,54 @@ static void ignore_result(int err, const PGresult *res, void *arg)
 	mem_deref(a);
 }
 
+static void persist_deliveries(struct alert *a);
+
+static void on_persisted(int err, const PGresult *res, void *arg)
+{
+	struct alert *a = arg;
+
+	a->writing = false;
+	if (a->dirty) {
+		a->dirty = false;
+		persist_deliveries(a);
+	}
+	ignore_result(err, res, a);
+}
+
+/* one UPDATE at a time per alert: the pool may run two queries on two
+   connections, and an older snapshot must never commit after a newer one */
 static void persist_deliveries(struct alert *a)
 {
-	char *text = json_dumps(a->deliveries, JSON_COMPACT);
-	const char *p[2] = {a->id, text};
+	char *text;
+	const char *p[2];
 
+	if (a->writing) {
+		a->dirty = true;
+		return;
+	}
+	text = json_dumps(a->deliveries, JSON_COMPACT);
 	if (!text)
 		return;
+	p[0] = a->id;
+	p[1] = text;
+	a->writing = true;
 	if (store_query(a->as->store,
 			"UPDATE alerts SET deliveries = $2::jsonb WHERE id = "
 			"$1::uuid",
-			2, p, ignore_result, mem_ref(a)))
+			2, p, on_persisted, mem_ref(a))) {
+		a->writing = false;
 		mem_deref(a); /* the ref the query did not take */
+	}
 	free(text);
-}
-
-static json_t *ts_json(uint64_t ms)
-{
-	char at[WALLTIME_ISO_LEN];
-
-	if (!ms)
-		return json_null();
-	walltime_iso(at, ms * 1000, 3);
-	return json_string(at);
 }
 
 static json_t *alert_json(const struct alert *a)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O}", "id", a->id,
-			 "phone_number", a->number, "direction",
-			 a->inbound ? "inbound" : "outbound", "kind", a->kind,
-			 "opened_at", ts_json(a->opened_ms), "resolved_at",
-			 ts_json(a->resolved_ms), "details", a->details);
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:o, s:O}", "id", a->id, "phone_number",
+	    a->number, "direction", a->inbound ? "inbound" : "outbound", "kind",
+	    a->kind, "opened_at", walltime_json_ms(a->opened_ms), "resolved_at",
+	    walltime_json_ms(a->resolved_ms), "details", a->details);
 }
 
 static void delivery_destructor(void *arg)
@@ -380,12 +398,15 @@ static void open_alert(struct alerts *as, const json_t *row, const char *number,
 	p[3] = inbound ? "inbound" : "outbound";
 	p[4] = kind;
 	p[5] = det;
+	a->writing = true; /* the deliveries' UPDATEs wait for the row */
 	if (store_query(as->store,
 			"INSERT INTO alerts (id, org_id, phone_number, "
 			"direction, kind, opened_at, details) VALUES ($1, $2, "
 			"$3, $4, $5, now(), $6::jsonb) ON CONFLICT DO NOTHING",
-			6, p, ignore_result, mem_ref(a)))
+			6, p, on_persisted, mem_ref(a))) {
+		a->writing = false;
 		mem_deref(a);
+	}
 	free(det);
 	deliver(a, "opened");
 }
@@ -461,7 +482,8 @@ static void on_row(const char *number, const json_t *row, void *arg)
 		  now - since >= (uint64_t)mins * 60000,
 	      !strcmp(state, "healthy"),
 	      json_pack("{s:s, s:I, s:o}", "endpoint", hostport,
-			"unreachable_minutes", mins, "since", ts_json(since)));
+			"unreachable_minutes", mins, "since",
+			walltime_json_ms(since)));
 	if (as->rates)
 		json_array_append_new(
 		    as->rates,

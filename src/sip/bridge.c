@@ -208,21 +208,11 @@ void bridge_ended(struct call *c)
 	tmr_start(&o->follow.tmr, 0, on_follow, o);
 }
 
-static bool msg_header(const char *name, char *buf, size_t size, void *arg)
-{
-	const struct sip_hdr *h = sip_msg_xhdr(arg, name);
-
-	if (!h)
-		return false;
-	pl_strcpy(&h->val, buf, size);
-	return true;
-}
-
 int bridge_forward(struct call *a, const struct sip_msg *msg, const json_t *row,
 		   const char **why)
 {
 	json_t *headers = hdrmap_passthrough(json_object_get(row, "headers"),
-					     msg_header, (void *)msg);
+					     call_msg_header, (void *)msg);
 	struct calls_dial_req r = {
 	    .org_id = a->org_id,
 	    .from = a->number,

@@ -159,6 +159,8 @@ void bridge_ended(struct call *c);
 
 /* SDP options for this configuration row and transport */
 void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls);
+/* hdrmap_get_h over a message (arg: the struct sip_msg) */
+bool call_msg_header(const char *name, char *buf, size_t size, void *arg);
 /* The body of a message on its own (sdp_nego reads from its start) */
 struct mbuf *call_body_of(const struct sip_msg *msg);
 

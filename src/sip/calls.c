@@ -33,16 +33,6 @@
 #define RECENT_MAX	20000 /* at most (~3.5 KB each) */
 #define MEDIA_CHECK_MS	2000
 
-static json_t *ts_json(uint64_t ms)
-{
-	char iso[WALLTIME_ISO_LEN];
-
-	if (!ms)
-		return json_null();
-	walltime_iso(iso, ms * 1000, 3);
-	return json_string(iso);
-}
-
 /* [{"digit", "at_ms" (since the call was answered), "duration_ms"}] */
 static json_t *dtmf_events_json(const struct rtp_stats *st)
 {
@@ -115,8 +105,9 @@ static json_t *call_json(const struct call *c, bool full)
 	    c->transport ? c->transport : "", "status", c->status, "sip_code",
 	    (int)c->code, "reason",
 	    c->reason[0] ? json_string(c->reason) : json_null(), "started_at",
-	    ts_json(c->started_ms), "answered_at", ts_json(c->answered_ms),
-	    "ended_at", ts_json(c->ended_ms), "duration_ms",
+	    walltime_json_ms(c->started_ms), "answered_at",
+	    walltime_json_ms(c->answered_ms), "ended_at",
+	    walltime_json_ms(c->ended_ms), "duration_ms",
 	    (json_int_t)duration_ms(c), "codec",
 	    c->nego.codec ? json_string(c->nego.codec) : json_null(), "srtp",
 	    c->nego.srtp, "app", c->app, "recording",
@@ -380,6 +371,16 @@ void call_nego_opts(struct sdp_nego_opts *o, const json_t *row, bool tls)
 			o->codecs[n++] = s;
 	}
 	o->codecs[n] = NULL;
+}
+
+bool call_msg_header(const char *name, char *buf, size_t size, void *arg)
+{
+	const struct sip_hdr *h = sip_msg_xhdr(arg, name);
+
+	if (!h)
+		return false;
+	pl_strcpy(&h->val, buf, size);
+	return true;
 }
 
 struct mbuf *call_body_of(const struct sip_msg *msg)

@@ -474,16 +474,6 @@ int discover_start(struct discover *d, const char *org_id, const char *target,
 	return 0;
 }
 
-static json_t *ts(uint64_t ms)
-{
-	char at[WALLTIME_ISO_LEN];
-
-	if (!ms)
-		return json_null();
-	walltime_iso(at, ms * 1000, 3);
-	return json_string(at);
-}
-
 json_t *discover_json(const struct discover *d, const char *org_id,
 		      const char *id)
 {
@@ -509,12 +499,12 @@ json_t *discover_json(const struct discover *d, const char *org_id,
 		if (jp->result)
 			json_array_append(probes, jp->result);
 	}
-	o = json_pack("{s:s, s:s, s:s, s:{s:i, s:i}, s:o, s:o, s:O, s:o}", "id",
-		      j->id, "host", j->host, "status",
-		      j->running ? "running" : "completed", "progress", "done",
-		      (int)j->done - 1, "total", (int)j->total - 1,
-		      "started_at", ts(j->started_ms), "finished_at",
-		      ts(j->finished_ms), "dns", j->dns, "probes", probes);
+	o = json_pack(
+	    "{s:s, s:s, s:s, s:{s:i, s:i}, s:o, s:o, s:O, s:o}", "id", j->id,
+	    "host", j->host, "status", j->running ? "running" : "completed",
+	    "progress", "done", (int)j->done - 1, "total", (int)j->total - 1,
+	    "started_at", walltime_json_ms(j->started_ms), "finished_at",
+	    walltime_json_ms(j->finished_ms), "dns", j->dns, "probes", probes);
 	if (o && j->summary)
 		json_object_update(o, j->summary);
 	return o;

@@ -183,16 +183,6 @@ static unsigned session_expires_of(const struct calls *cs,
 	return *se < cs->opts.min_se ? 422 : 0;
 }
 
-static bool msg_header(const char *name, char *buf, size_t size, void *arg)
-{
-	const struct sip_hdr *h = sip_msg_xhdr(arg, name);
-
-	if (!h)
-		return false;
-	pl_strcpy(&h->val, buf, size);
-	return true;
-}
-
 static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 				 const char *number, const json_t *row)
 {
@@ -215,8 +205,8 @@ static struct call *inbound_call(struct calls *cs, const struct sip_msg *msg,
 	cs->started[0]++;
 	c->app = app_of(row);
 	c->variables = json_object();
-	hdrmap_inbound(json_object_get(row, "headers"), msg_header, (void *)msg,
-		       c->variables);
+	hdrmap_inbound(json_object_get(row, "headers"), call_msg_header,
+		       (void *)msg, c->variables);
 	call_follow(c, &msg->callid);
 	return c;
 }

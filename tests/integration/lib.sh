@@ -208,6 +208,34 @@ baresip_conf() {
 		"$TRUNKD_SRC/tests/baresip/config.in" >"$1/config"
 }
 
+# baresip_press LOG CONS KEY: press KEY on the console (UDP port CONS) of
+# the baresip logging to LOG; a datagram may arrive before the console
+# listens, so press again until baresip says it sent the digit
+baresip_press() {
+	local n=$(grep -c "send DTMF digit: '$3'" "$1")
+	for _ in 1 2 3 4 5; do
+		printf '%s' "$3" >"/dev/udp/127.0.0.1/$2"
+		sleep 0.4
+		[ "$(grep -c "send DTMF digit: '$3'" "$1")" -gt "$n" ] && return 0
+	done
+	log "baresip did not take key $3"
+}
+
+# options_up [SECONDS]: a sipp endpoint on OPT_PORT answering every OPTIONS
+# (uas_options.xml) for SECONDS (60); sets OPT_PID.  options_down stops it.
+options_up() {
+	local t=${1:-60}
+	timeout "$t" sipp -sf "$SC/uas_options.xml" -i 127.0.0.1 -p "$OPT_PORT" \
+		-mp "$(free_port)" -m 100000 -timeout $((t - 5)) -nostdin >/dev/null 2>&1 &
+	OPT_PID=$!
+	T_PIDS+=("$OPT_PID")
+}
+options_down() {
+	pkill -KILL -P "$OPT_PID" 2>/dev/null
+	kill -KILL "$OPT_PID" 2>/dev/null
+	wait "$OPT_PID" 2>/dev/null
+}
+
 # expect_tone_heard DIR SECONDS [FREQ [OTHER]]: what baresip (with snd_path
 # DIR/rec) recorded holds at least SECONDS of a FREQ tone (1 kHz; 100 ms
 # blocks, by a Goertzel filter) and none at OTHER (1.7 kHz), so that the
@@ -229,6 +257,7 @@ finish() {
 	for pid in "${T_PIDS[@]}"; do
 		pkill -KILL -P "$pid" 2>/dev/null
 		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null # reaped quietly: no "Killed" notice
 	done
 	if [ "$T_FAIL" -ne 0 ] && [ -n "${TK_LOG:-}" ] && [ -f "$TK_LOG" ]; then
 		log "trunkd log (last 40 lines):"; tail -40 "$TK_LOG"

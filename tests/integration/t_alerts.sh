@@ -19,13 +19,6 @@ sink http "$SMS_PORT" "$T_DIR/sms.txt"
 trunkd_start --health-interval 1 --health-timeout-ms 300 --alert-interval-ms 500 \
 	--alert-retry-ms 300 --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
 	--smtp-from alerts@trunkd.test --sms-url "http://127.0.0.1:$SMS_PORT/send"
-options_up() {
-	timeout 100 sipp -sf "$SC/uas_options.xml" -i 127.0.0.1 -p "$OPT_PORT" \
-		-mp "$(free_port)" -m 100000 -timeout 95 -nostdin >/dev/null 2>&1 &
-	OPT_PID=$!
-	T_PIDS+=("$OPT_PID")
-}
-options_down() { pkill -KILL -P "$OPT_PID" 2>/dev/null; kill -KILL "$OPT_PID" 2>/dev/null; wait "$OPT_PID" 2>/dev/null; }
 # alerting NUMBER [CHANNELS]: attach NUMBER for outbound to the sipp
 # endpoint, alerts enabled (unreachable after 1 minute)
 alerting() {
@@ -53,7 +46,7 @@ expect_match "org 1: every channel" '^200 ' \
 SECRET=$(api GET /v1/sip/alerts/webhook-secret -H "Authorization: Bearer $KEY" | sed -n 's/.*"webhook_secret":"\([0-9a-f]*\)".*/\1/p')
 check "the org has a webhook secret" test ${#SECRET} -eq 64
 
-options_up
+options_up 110
 for _ in $(seq 1 50); do api GET '/v1/sip/status?phone_number=%2B14150000095' -H "Authorization: Bearer $KEY" | grep -q '"state":"healthy"' && break; sleep 0.1; done
 options_down
 
@@ -86,7 +79,6 @@ check "an unreachable alert opens after a minute" alerts_until "$KEY" "status=op
 deliv() {
 	q_until "SELECT d->>'status' || '|' || coalesce((SELECT string_agg(a->>'result' || ':' || (a->>'status'), ',') FROM jsonb_array_elements(d->'attempts') a), '') || coalesce('|' || (d->>'reason'), '') FROM alerts, jsonb_array_elements(deliveries) d WHERE phone_number = '$1' AND d->>'event' = '$2' AND d->>'channel' = '$3' AND d->>'status' <> 'pending'"
 }
-for _ in $(seq 1 100); do [ -n "$(deliv +14150000095 opened webhook)" ] && break; sleep 0.1; done
 expect_eq "the webhook: two 503s, then delivered" "delivered|failed:503,failed:503,delivered:200" "$(deliv +14150000095 opened webhook)"
 expect_eq "e-mail delivered (SMTP 250)" "delivered|delivered:250" "$(deliv +14150000095 opened email)"
 expect_eq "SMS delivered" "delivered|delivered:200" "$(deliv +14150000095 opened sms)"
@@ -104,9 +96,8 @@ check "the mail went through the SMTP relay" grep -q "^Subject: \[trunkd\] alert
 check "from and to" grep -q "^RCPT TO:<ops@example.com>" "$T_DIR/mail.txt"
 check "the SMS gateway got the number and text" grep -q '"to":"+14155550100","text":"trunkd: alert opened: unreachable on +14150000095"' "$T_DIR/sms.txt"
 
-options_up
+options_up 110
 check "the endpoint is back: the alert resolves" alerts_until "$KEY" "status=resolved" '"kind":"unreachable","status":"resolved","opened_at":"[^"]+","resolved_at":"20'
-for _ in $(seq 1 100); do [ -n "$(deliv +14150000095 resolved webhook)" ] && break; sleep 0.1; done
 expect_eq "the resolution is delivered" "delivered|delivered:200" "$(deliv +14150000095 resolved webhook)"
 expect_eq "one alert for the whole outage (no storm)" 1 "$(q "SELECT count(*) FROM alerts WHERE phone_number = '+14150000095'")"
 expect_eq "the receiver got one resolution" 1 "$(grep -c '^X-Trunkd-Event: alert.resolved' "$T_DIR/hook.txt")"

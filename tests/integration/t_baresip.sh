@@ -26,18 +26,7 @@ bs=$!
 T_PIDS+=("$bs")
 for _ in $(seq 1 50); do grep -q "Call established" "$BS/log" && break; sleep 0.1; done
 sleep 2
-# press KEY on baresip's console (UDP); a datagram may arrive before the
-# console listens, so press again until baresip says it sent the digit
-press() {
-	local n=$(grep -c "send DTMF digit: '$1'" "$BS/log")
-	for _ in 1 2 3 4 5; do
-		printf '%s' "$1" >"/dev/udp/127.0.0.1/$cons"
-		sleep 0.4
-		[ "$(grep -c "send DTMF digit: '$1'" "$BS/log")" -gt "$n" ] && return 0
-	done
-	log "baresip did not take key $1"
-}
-for key in 1 5 9 '#'; do press "$key"; done
+for key in 1 5 9 '#'; do baresip_press "$BS/log" "$cons" "$key"; done
 wait "$bs"
 log "baresip: $(grep -o 'Call established.*\|SRTP is Enabled.*\|send DTMF digit.*\|terminated.*' "$BS/log" | tr '\n' ' ')"
 

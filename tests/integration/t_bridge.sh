@@ -68,16 +68,7 @@ caller_pid=$!
 T_PIDS+=("$caller_pid")
 for _ in $(seq 1 80); do grep -q "Call established" "$CALLER/log" && break; sleep 0.1; done
 sleep 2
-press() {
-	local n=$(grep -c "send DTMF digit: '$1'" "$CALLER/log")
-	for _ in 1 2 3 4 5; do
-		printf '%s' "$1" >"/dev/udp/127.0.0.1/$BS_CONS"
-		sleep 0.4
-		[ "$(grep -c "send DTMF digit: '$1'" "$CALLER/log")" -gt "$n" ] && return 0
-	done
-	log "baresip did not take key $1"
-}
-for key in 4 2 '#'; do press "$key"; done
+for key in 4 2 '#'; do baresip_press "$CALLER/log" "$BS_CONS" "$key"; done
 wait "$caller_pid"
 sleep 1
 kill -TERM "$callee_pid" 2>/dev/null; wait "$callee_pid"

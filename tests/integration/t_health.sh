@@ -23,15 +23,6 @@ until_status() {
 	return 1
 }
 OPT_PORT=$(free_port)
-# options_up: a sipp endpoint on OPT_PORT answering every OPTIONS
-options_up() {
-	timeout 60 sipp -sf "$SC/uas_options.xml" -i 127.0.0.1 -p "$OPT_PORT" \
-		-mp "$(free_port)" -m 100000 -timeout 55 -nostdin >/dev/null 2>&1 &
-	OPT_PID=$!
-	T_PIDS+=("$OPT_PID")
-}
-options_down() { pkill -KILL -P "$OPT_PID" 2>/dev/null; kill -KILL "$OPT_PID" 2>/dev/null; wait "$OPT_PID" 2>/dev/null; }
-PRIMARY='"host":"127.0.0.1","port":'"$OPT_PORT"',"transport":"udp","state":"([a-z]+)"'
 
 options_up
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000092"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
