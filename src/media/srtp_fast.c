@@ -1,4 +1,5 @@
 /** @file srtp_fast.c  OpenSSL AES-128-ICM and HMAC-SHA1 for libsrtp2 */
+#include <endian.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -15,28 +16,34 @@
 #include <cpuid.h>
 #endif
 
-#define AES_KEY_LEN   SRTP_AES_128_KEY_LEN	     /* 16 */
-#define ICM_KEY_LEN   SRTP_AES_ICM_128_KEY_LEN_WSALT /* key + salt, 30 */
-#define SHA1_LEN      20
-#define SHA1_BLOCK    64
-#define ICM_MAX_BYTES (0xffff * 16) /* RFC 3711 4.1.1: 2^16 blocks */
+#define AES_KEY_LEN SRTP_AES_128_KEY_LEN	   /* 16 */
+#define ICM_KEY_LEN SRTP_AES_ICM_128_KEY_LEN_WSALT /* key + salt, 30 */
+#define AES_BLOCK   16
+#define KS_BLOCKS   16 /* keystream blocks made per OpenSSL call */
+#define SHA1_LEN    20
+#define SHA1_BLOCK  64
 
 /*
  * AES-128 in counter mode as RFC 3711 4.1.1 defines it: the 14-byte salt
  * k_s, shifted left 16 bits, is XORed with the 16-byte IV libsrtp2 computes
- * (SSRC and packet index, or the KDF label), and the low 16 bits count AES
- * blocks.  OpenSSL's CTR increments the whole 128-bit counter; the two agree
- * because the IV's low 16 bits are always zero in SRTP (salt and index are
- * shifted left 16 bits) and a packet never needs 2^16 blocks; a longer
- * input (ICM_MAX_BYTES) is refused rather than let the two differ.
+ * (SSRC and packet index, or the KDF label); the low 16 bits count blocks.
+ * We make the counter blocks ourselves and encrypt them with AES-128-ECB,
+ * KS_BLOCKS at a time: OpenSSL runs its pipelined AES-NI code on them, and a
+ * new packet costs no EVP re-initialisation (which in OpenSSL 3.0 goes
+ * through parameter look-ups costing about as much as the AES itself).
+ * Like libsrtp2's own, the 16-bit block counter never wraps: more than the
+ * blocks left is refused.
  *
  * One allocation holds libsrtp2's srtp_cipher_t and our state, and
  * dealloc frees both: libsrtp2 owns the object between alloc and dealloc.
  */
 struct aes_icm {
-	srtp_cipher_t cipher; /* handed to libsrtp2; .state points here */
-	EVP_CIPHER_CTX *evp;  /* owned: key schedule and running counter */
-	uint8_t offset[16];   /* k_s << 16, the counter's base */
+	srtp_cipher_t cipher;	    /* handed to libsrtp2; .state is us */
+	EVP_CIPHER_CTX *ecb;	    /* owned: AES-128-ECB, the key schedule */
+	uint8_t offset[AES_BLOCK];  /* k_s << 16, the counter's base */
+	uint8_t counter[AES_BLOCK]; /* the next counter block */
+	uint8_t stream[AES_BLOCK];  /* keystream of the previous block */
+	unsigned used;		    /* bytes of stream consumed (16: all) */
 };
 
 /*
@@ -65,8 +72,8 @@ static srtp_err_status_t aes_alloc(srtp_cipher_t **cp, int key_len, int tag_len)
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return srtp_err_status_alloc_fail;
-	a->evp = EVP_CIPHER_CTX_new();
-	if (!a->evp) {
+	a->ecb = EVP_CIPHER_CTX_new();
+	if (!a->ecb) {
 		free(a);
 		return srtp_err_status_alloc_fail;
 	}
@@ -74,6 +81,7 @@ static srtp_err_status_t aes_alloc(srtp_cipher_t **cp, int key_len, int tag_len)
 	a->cipher.state = a;
 	a->cipher.key_len = key_len;
 	a->cipher.algorithm = SRTP_AES_ICM_128;
+	a->used = AES_BLOCK;
 	*cp = &a->cipher;
 	return srtp_err_status_ok;
 }
@@ -82,7 +90,7 @@ static srtp_err_status_t aes_dealloc(srtp_cipher_t *c)
 {
 	struct aes_icm *a = c->state;
 
-	EVP_CIPHER_CTX_free(a->evp);
+	EVP_CIPHER_CTX_free(a->ecb);
 	OPENSSL_cleanse(a, sizeof(*a));
 	free(a);
 	return srtp_err_status_ok;
@@ -95,7 +103,9 @@ static srtp_err_status_t aes_init(void *state, const uint8_t *key)
 
 	memset(a->offset, 0, sizeof(a->offset));
 	memcpy(a->offset, key + AES_KEY_LEN, SRTP_SALT_LEN);
-	if (!EVP_EncryptInit_ex(a->evp, EVP_aes_128_ctr(), NULL, key, NULL))
+	a->used = AES_BLOCK;
+	if (!EVP_EncryptInit_ex(a->ecb, EVP_aes_128_ecb(), NULL, key, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(a->ecb, 0))
 		return srtp_err_status_cipher_fail;
 	return srtp_err_status_ok;
 }
@@ -105,30 +115,87 @@ static srtp_err_status_t aes_set_iv(void *state, uint8_t *iv,
 				    srtp_cipher_direction_t dir)
 {
 	struct aes_icm *a = state;
-	uint8_t counter[16];
 
 	(void)dir;
-	for (size_t i = 0; i < sizeof(counter); i++)
-		counter[i] = a->offset[i] ^ iv[i];
-	/* same key, new counter; the key schedule is kept */
-	if (!EVP_EncryptInit_ex(a->evp, NULL, NULL, NULL, counter))
-		return srtp_err_status_cipher_fail;
+	for (size_t i = 0; i < AES_BLOCK; i++)
+		a->counter[i] = a->offset[i] ^ iv[i];
+	a->used = AES_BLOCK;
 	return srtp_err_status_ok;
 }
 
-/* In place; successive calls continue the keystream */
+static void xor_into(uint8_t *buf, const uint8_t *ks, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, buf + i, 8);
+		memcpy(&y, ks + i, 8);
+		x ^= y;
+		memcpy(buf + i, &x, 8);
+	}
+	for (; i < n; i++)
+		buf[i] ^= ks[i];
+}
+
+/*
+ * The keystream of nb blocks from the counter on; the counter moves on.
+ * The counter is handled as two 64-bit words, not bytes: byte stores
+ * followed by 16-byte loads would stall store forwarding on every block.
+ */
+static bool keystream(struct aes_icm *a, uint8_t *ks, unsigned nb)
+{
+	uint8_t ctr[KS_BLOCKS * AES_BLOCK];
+	uint64_t hi, lo;
+	int out;
+
+	memcpy(&hi, a->counter, 8);
+	memcpy(&lo, a->counter + 8, 8);
+	lo = be64toh(lo);
+	for (unsigned i = 0; i < nb; i++) {
+		uint64_t v = htobe64((lo & ~0xffffULL) | ((lo + i) & 0xffff));
+
+		memcpy(ctr + i * AES_BLOCK, &hi, 8);
+		memcpy(ctr + i * AES_BLOCK + 8, &v, 8);
+	}
+	lo = htobe64((lo & ~0xffffULL) | ((lo + nb) & 0xffff));
+	memcpy(a->counter + 8, &lo, 8);
+	return EVP_EncryptUpdate(a->ecb, ks, &out, ctr,
+				 (int)(nb * AES_BLOCK)) &&
+	       out == (int)(nb * AES_BLOCK);
+}
+
+/* In place; successive calls after one set_iv continue the keystream */
 static srtp_err_status_t aes_crypt(void *state, uint8_t *buf, unsigned *len)
 {
 	struct aes_icm *a = state;
-	int out;
+	uint8_t ks[KS_BLOCKS * AES_BLOCK];
+	unsigned n = *len, left = AES_BLOCK - a->used;
+	unsigned fresh = n > left ? n - left : 0;
 
-	if (*len > ICM_MAX_BYTES)
+	if ((fresh + AES_BLOCK - 1) / AES_BLOCK +
+		(unsigned)(a->counter[14] << 8 | a->counter[15]) >
+	    0xffff)
 		return srtp_err_status_terminus;
-	if (!*len) /* an SRTCP packet may have nothing after its header */
-		return srtp_err_status_ok;
-	if (!EVP_EncryptUpdate(a->evp, buf, &out, buf, (int)*len) ||
-	    out != (int)*len)
-		return srtp_err_status_cipher_fail;
+	for (; n && a->used < AES_BLOCK; n--)
+		*buf++ ^= a->stream[a->used++];
+	while (n) {
+		unsigned nb = (n + AES_BLOCK - 1) / AES_BLOCK;
+		unsigned bytes;
+
+		nb = nb < KS_BLOCKS ? nb : KS_BLOCKS;
+		if (!keystream(a, ks, nb))
+			return srtp_err_status_cipher_fail;
+		bytes = n < nb * AES_BLOCK ? n : nb * AES_BLOCK;
+		xor_into(buf, ks, bytes);
+		buf += bytes;
+		n -= bytes;
+		if (bytes % AES_BLOCK) { /* keep the rest for the next call */
+			memcpy(a->stream, ks + (nb - 1) * AES_BLOCK, AES_BLOCK);
+			a->used = bytes % AES_BLOCK;
+		}
+	}
 	return srtp_err_status_ok;
 }
 

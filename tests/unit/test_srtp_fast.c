@@ -26,7 +26,7 @@ srtp_crypto_kernel_get_cipher_type(srtp_cipher_type_id_t id);
 const srtp_auth_type_t *
 srtp_crypto_kernel_get_auth_type(srtp_auth_type_id_t id);
 
-#define PKT_MAX 256
+#define PKT_MAX 400
 
 /* contexts on libsrtp2's own primitives, made before srtp_fast_install() */
 struct ref {
@@ -142,6 +142,7 @@ static void aes_cm_rfc3711(void **state)
 				  "F0F1F2F3F4F5F6F7F8F9FAFBFCFD";
 	uint8_t ks[48], want[48];
 	srtp_cipher_t *c;
+	unsigned len;
 
 	(void)state;
 	keystream(ks, 48, key, "");
@@ -156,6 +157,23 @@ static void aes_cm_rfc3711(void **state)
 	      "362B7C3C6773516318A077D7FC5073AE"
 	      "6A2CC3787889374FBEB4C81B17BA6C44");
 	assert_memory_equal(ks, want, 48);
+	/* the 16-bit block counter does not wrap; as in libsrtp2's own
+	 * cipher, FFFE is the last block */
+	assert_int_equal(srtp_cipher_type_alloc(srtp_fast_cipher_type(), &c,
+						SRTP_AES_ICM_128_KEY_LEN_WSALT,
+						0),
+			 srtp_err_status_ok);
+	memset(want, 0xff, sizeof(want)); /* key, salt and IV all ones */
+	assert_int_equal(srtp_cipher_init(c, want), 0);
+	want[15] = 0xfe;
+	assert_int_equal(srtp_cipher_set_iv(c, want, srtp_direction_encrypt),
+			 0);
+	len = 16;
+	assert_int_equal(srtp_cipher_encrypt(c, ks, &len), 0);
+	len = 1;
+	assert_int_equal(srtp_cipher_encrypt(c, ks, &len),
+			 srtp_err_status_terminus);
+	assert_int_equal(srtp_cipher_dealloc(c), 0);
 	/* only AES-128 with its salt: other key sizes stay libsrtp2's */
 	assert_int_equal(srtp_cipher_type_alloc(srtp_fast_cipher_type(), &c,
 						SRTP_AES_ICM_256_KEY_LEN_WSALT,
@@ -257,11 +275,12 @@ static void hmac_rfc2202(void **state)
 	}
 }
 
-/* RTP: seq from 65500 so the ROC rolls over; sizes 0..199 bytes */
+/* RTP: seq from 65500 so the ROC rolls over; payloads of 0..319 bytes, so
+ * past the 16 blocks our cipher makes per OpenSSL call */
 static size_t rtp_packet(uint8_t *p, unsigned i)
 {
 	uint16_t seq = (uint16_t)(65500 + i);
-	size_t n = (i * 37) % 200;
+	size_t n = (i * 37) % 320;
 
 	memset(p, 0, 12);
 	p[0] = 0x80;
