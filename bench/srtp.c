@@ -12,6 +12,7 @@
  * implementations protect a packet to the same bytes.
  *   taskset -c 1 build-release/bench/bench_srtp [packets per run]
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,12 @@
 #include "media/sdes.h"
 #include "media/srtp_fast.h"
 
-#define PACKETS 102400 /* per run, unless given */
-#define RUNS	7
-#define BATCH	64
-#define PAYLOAD 160
-#define PKT_MAX (12 + PAYLOAD + SDES_TAG_MAX)
+#define PACKETS	   102400 /* per run, unless given */
+#define RUNS	   7
+#define BATCH	   64
+#define PAYLOAD	   160
+#define PKT_MAX	   (12 + PAYLOAD + SDES_TAG_MAX)
+#define HEAP_PAIRS 200 /* contexts opened to weigh one */
 
 enum { LIBSRTP, FAST, IMPLS };
 enum { SUITES = 2 };
@@ -129,6 +131,37 @@ static int same_bytes(struct bench_ctx ctx[IMPLS][SUITES])
 	return 0;
 }
 
+/*
+ * Heap that one call's SRTP holds (a pair: tx and rx contexts, each with
+ * the stream its first packet creates), averaged over HEAP_PAIRS pairs.
+ */
+static long heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return (long)(m.uordblks + m.hblkhd);
+}
+
+static long heap_per_pair(void)
+{
+	struct bench_ctx c[HEAP_PAIRS];
+	long before = heap_in_use(), after;
+
+	for (int i = 0; i < HEAP_PAIRS; i++) {
+		uint8_t pkt[PKT_MAX];
+		size_t len = rtp_packet(pkt, 0);
+
+		if (ctx_open(&c[i], suites[0]) ||
+		    srtp_pair_protect(&c[i].pair, pkt, &len, false) ||
+		    srtp_pair_unprotect(&c[i].pair, pkt, &len, false))
+			return -1;
+	}
+	after = heap_in_use();
+	for (int i = 0; i < HEAP_PAIRS; i++)
+		srtp_pair_close(&c[i].pair);
+	return (after - before) / HEAP_PAIRS;
+}
+
 static double g711_ns(unsigned packets)
 {
 	int16_t pcm[PAYLOAD];
@@ -150,6 +183,7 @@ int main(int argc, char **argv)
 	static double t[IMPLS][SUITES][2][RUNS]; /* [..][protect|unprotect] */
 	struct bench_ctx ctx[IMPLS][SUITES];
 	double enc[RUNS];
+	long heap[IMPLS];
 	long arg = argc > 1 ? strtol(argv[1], NULL, 10) : PACKETS;
 	unsigned packets;
 
@@ -165,11 +199,13 @@ int main(int argc, char **argv)
 	for (int s = 0; s < SUITES; s++)
 		if (ctx_open(&ctx[LIBSRTP][s], suites[s]))
 			return 1;
+	heap[LIBSRTP] = heap_per_pair();
 	if (srtp_fast_install())
 		return 1;
 	for (int s = 0; s < SUITES; s++)
 		if (ctx_open(&ctx[FAST][s], suites[s]))
 			return 1;
+	heap[FAST] = heap_per_pair();
 	if (same_bytes(ctx)) {
 		fprintf(stderr, "bench_srtp: the two implementations differ\n");
 		return 1;
@@ -199,6 +235,12 @@ int main(int argc, char **argv)
 			       slow / fast);
 		}
 	printf("first packet of each suite, protected by both: same bytes\n");
+	if (heap[LIBSRTP] > 0 && heap[FAST] > 0)
+		printf("heap per call (tx + rx context, one stream each): "
+		       "libsrtp2 %ld B, fast %ld B\n",
+		       heap[LIBSRTP], heap[FAST]);
+	else /* a sanitizer's allocator: glibc's counters stay still */
+		printf("heap per call: not measurable in this build\n");
 	printf("g711 A-law encode, 160 samples: %.0f ns\n", median(enc));
 	for (int m = 0; m < IMPLS; m++)
 		for (int s = 0; s < SUITES; s++)
