@@ -162,6 +162,17 @@ static long heap_per_pair(void)
 	return (after - before) / HEAP_PAIRS;
 }
 
+/* Contexts for each suite on the primitives libsrtp2 has now (they keep
+ * them), and what one call's SRTP weighs on them */
+static int impl_open(struct bench_ctx ctx[SUITES], long *heap)
+{
+	for (int s = 0; s < SUITES; s++)
+		if (ctx_open(&ctx[s], suites[s]))
+			return 1;
+	*heap = heap_per_pair();
+	return *heap == -1;
+}
+
 static double g711_ns(unsigned packets)
 {
 	int16_t pcm[PAYLOAD];
@@ -196,16 +207,9 @@ int main(int argc, char **argv)
 	/* contexts made before the install keep libsrtp2's primitives */
 	if (sdes_init())
 		return 1;
-	for (int s = 0; s < SUITES; s++)
-		if (ctx_open(&ctx[LIBSRTP][s], suites[s]))
-			return 1;
-	heap[LIBSRTP] = heap_per_pair();
-	if (srtp_fast_install())
+	if (impl_open(ctx[LIBSRTP], &heap[LIBSRTP]) || srtp_fast_install() ||
+	    impl_open(ctx[FAST], &heap[FAST]))
 		return 1;
-	for (int s = 0; s < SUITES; s++)
-		if (ctx_open(&ctx[FAST][s], suites[s]))
-			return 1;
-	heap[FAST] = heap_per_pair();
 	if (same_bytes(ctx)) {
 		fprintf(stderr, "bench_srtp: the two implementations differ\n");
 		return 1;
