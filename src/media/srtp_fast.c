@@ -172,11 +172,10 @@ static srtp_err_status_t aes_crypt(void *state, uint8_t *buf, unsigned *len)
 	struct aes_icm *a = state;
 	uint8_t ks[KS_BLOCKS * AES_BLOCK];
 	unsigned n = *len, left = AES_BLOCK - a->used;
-	unsigned fresh = n > left ? n - left : 0;
+	unsigned fresh = n > left ? n - left : 0; /* bytes of new blocks */
+	unsigned blocks = fresh / AES_BLOCK + (fresh % AES_BLOCK != 0);
 
-	if ((fresh + AES_BLOCK - 1) / AES_BLOCK +
-		(unsigned)(a->counter[14] << 8 | a->counter[15]) >
-	    0xffff)
+	if (blocks > 0xffffu - (unsigned)(a->counter[14] << 8 | a->counter[15]))
 		return srtp_err_status_terminus;
 	for (; n && a->used < AES_BLOCK; n--)
 		*buf++ ^= a->stream[a->used++];
