@@ -1,8 +1,8 @@
 /**
  * @file main.c  trunkd: argument parsing, wiring, start and graceful stop
  *
- * Start: config → logging → migrations (blocking, before the loop) → TLS →
- * store pool → SIP transports → HTTP API → uv_run.
+ * Start: config → logging → migrations (blocking, before the loop) → SRTP
+ * crypto → TLS → store pool → SIP transports → HTTP API → uv_run.
  * Stop (SIGTERM/SIGINT): SIP answers 503 to new calls, HTTP stops accepting
  * and finishes what is in flight, calls in progress go on.  When requests
  * and calls are done, or after --shutdown-timeout (remaining calls are hung
@@ -22,6 +22,8 @@
 #include "http/api.h"
 #include "loop/loop.h"
 #include "loop/tls.h"
+#include "media/sdes.h"
+#include "media/srtp_fast.h"
 #include "sip/sip_server.h"
 #include "store/callrec.h"
 #include "store/migrate.h"
@@ -137,6 +139,27 @@ static int migrate(const struct config *cfg)
 	return err;
 }
 
+/*
+ * libsrtp2 once per process, then (unless --srtp-crypto=libsrtp) our
+ * OpenSSL primitives in place of its own.  If libsrtp2 refuses them (a
+ * failed known-answer test), calls still work on its own primitives.
+ */
+static int srtp_setup(const struct config *cfg)
+{
+	int err = sdes_init();
+
+	if (err) {
+		log_error("main", NULL, "libsrtp2 did not initialise");
+		return err;
+	}
+	if (!strcmp(cfg->srtp_crypto, "fast") && !srtp_fast_install())
+		return 0;
+	log_info("main", NULL, "SRTP crypto: libsrtp2's own (%s)",
+		 !strcmp(cfg->srtp_crypto, "fast") ? "fast path refused"
+						   : "--srtp-crypto=libsrtp");
+	return 0;
+}
+
 static int app_start(struct app *app)
 {
 	const struct config *cfg = &app->cfg;
@@ -186,6 +209,9 @@ static int app_start(struct app *app)
 	};
 	int err;
 
+	err = srtp_setup(cfg);
+	if (err)
+		return err;
 	if (cfg->sip_tls_listen[0]) {
 		err = tls_ctx_alloc(&app->tls, &topts);
 		if (err)

@@ -125,6 +125,9 @@ static const struct opt opts[] = {
      "WAV files the play and dtmf applications play"},
     {"recordings-dir", "TRUNKD_RECORDINGS_DIR", STR(recordings_dir),
      "var/recordings", "where the record application writes WAV files"},
+    {"srtp-crypto", "TRUNKD_SRTP_CRYPTO", STR(srtp_crypto), "fast",
+     "SRTP AES/HMAC: fast (OpenSSL EVP, AES-NI/SHA-NI if the CPU has them) "
+     "or libsrtp (libsrtp2's own, NSS on Debian)"},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -175,6 +178,13 @@ static int config_check(const struct config *cfg)
 	    !cfg->http_max_header) {
 		fprintf(stderr, "trunkd: pool size, connection and header "
 				"limits must be above zero\n");
+		return EINVAL;
+	}
+	if (strcmp(cfg->srtp_crypto, "fast") &&
+	    strcmp(cfg->srtp_crypto, "libsrtp")) {
+		fprintf(stderr,
+			"trunkd: --srtp-crypto '%s': use fast or libsrtp\n",
+			cfg->srtp_crypto);
 		return EINVAL;
 	}
 	return 0;

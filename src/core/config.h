@@ -61,6 +61,7 @@ struct config {
 	unsigned min_se;		/* s, smallest session timer accepted */
 	const char *prompts_dir;	/* WAV prompts (play, dtmf apps) */
 	const char *recordings_dir;	/* WAV recordings (record app) */
+	const char *srtp_crypto;	/* "fast" (OpenSSL) or "libsrtp" */
 };
 
 /*

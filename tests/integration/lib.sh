@@ -251,6 +251,19 @@ expect_tone_heard() {
 	expect_match "and nothing at $o Hz: the measure can fail" 'tone_blocks=0\b' "$other"
 }
 
+# expect_srtp_crypto: trunkd's log names the SRTP primitives it runs, the
+# fast path (OpenSSL) unless TRUNKD_SRTP_CRYPTO=libsrtp: with baresip's
+# SRTP at the other end, that makes a call an interop test of them
+expect_srtp_crypto() {
+	if [ "${TRUNKD_SRTP_CRYPTO:-fast}" = libsrtp ]; then
+		check "trunkd ran libsrtp2's own SRTP crypto" \
+			grep -q "SRTP crypto: libsrtp2's own" "$TK_LOG"
+	else
+		check "trunkd ran the fast SRTP crypto (OpenSSL)" \
+			grep -q "SRTP AES-128-ICM and HMAC-SHA1 from OpenSSL" "$TK_LOG"
+	fi
+}
+
 finish() {
 	local pid
 	# children first: killing "timeout CMD" alone would orphan CMD

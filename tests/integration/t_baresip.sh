@@ -32,6 +32,7 @@ log "baresip: $(grep -o 'Call established.*\|SRTP is Enabled.*\|send DTMF digit.
 
 check "baresip's call is established over TLS" grep -q "Call established: sip:+14150000031@127.0.0.1:$SIPS_PORT;transport=tls" "$BS/log"
 check "baresip runs SRTP (AES_CM_128_HMAC_SHA1_80)" grep -q "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" "$BS/log"
+expect_srtp_crypto
 expect_tone_heard "$BS" 3
 
 q_until "SELECT 1 FROM calls" >/dev/null

@@ -46,6 +46,7 @@ sleep 0.5
 kill -TERM "$bs" 2>/dev/null; wait "$bs"
 log "baresip: $(grep -o 'SRTP is Enabled.*\|Call established.*\|terminated.*' "$BS/log" | tr '\n' ' ')"
 check "baresip ran SRTP (AES_CM_128_HMAC_SHA1_80)" grep -q "SRTP is Enabled (cryptosuite=AES_CM_128_HMAC_SHA1_80)" "$BS/log"
+expect_srtp_crypto
 expect_tone_heard "$BS" 2
 log "media stats: $(q_until "SELECT stats - 'dtmf_events' FROM calls WHERE id = '$CALL'")"
 expect_eq "the record: outbound, completed, TLS, SRTP, media both ways, no SRTP failures" \

@@ -1,4 +1,5 @@
 /** @file test_config.c  Defaults, environment and flags, and their errors */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,12 +71,35 @@ static void errors(void **state)
 	assert_true(help);
 }
 
+/* --srtp-crypto: fast by default, libsrtp to opt out, nothing else */
+static void srtp_crypto(void **state)
+{
+	struct config cfg;
+	bool help;
+	char *plain[] = {"trunkd", NULL};
+	char *off[] = {"trunkd", "--srtp-crypto=libsrtp", NULL};
+	char *bad[] = {"trunkd", "--srtp-crypto", "nss", NULL};
+
+	(void)state;
+	unsetenv("TRUNKD_SRTP_CRYPTO");
+	assert_int_equal(config_load(&cfg, 1, plain, &help), 0);
+	assert_string_equal(cfg.srtp_crypto, "fast");
+	assert_int_equal(config_load(&cfg, 2, off, &help), 0);
+	assert_string_equal(cfg.srtp_crypto, "libsrtp");
+	assert_int_equal(config_load(&cfg, 3, bad, &help), EINVAL);
+	setenv("TRUNKD_SRTP_CRYPTO", "libsrtp", 1);
+	assert_int_equal(config_load(&cfg, 1, plain, &help), 0);
+	assert_string_equal(cfg.srtp_crypto, "libsrtp");
+	unsetenv("TRUNKD_SRTP_CRYPTO");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults),
 	    cmocka_unit_test(env_then_flag),
 	    cmocka_unit_test(errors),
+	    cmocka_unit_test(srtp_crypto),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
