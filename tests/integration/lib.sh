@@ -189,13 +189,25 @@ uas() {
 # admin ARGS...: trunkd admin against this test's database
 admin() { "$TRUNKD_BIN" admin "$@"; }
 
-# new_key [--sip]: an org and a key; sets ORG and KEY
+# new_key [--sip]: an org and a key; sets ORG, KEY and the curl headers
+# H (bearer + JSON) and A (bearer)
 new_key() {
 	local out
 	out=$(admin org create --name "org-$RANDOM" "$@") || { log "org create failed"; exit 1; }
 	ORG=$(sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p' <<<"$out")
 	out=$(admin key create --org "$ORG") || { log "key create failed"; exit 1; }
 	KEY=$(sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p' <<<"$out")
+	H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
+	A=(-H "Authorization: Bearer $KEY")
+}
+
+# call_status_until ID STATUS: poll GET /v1/calls/ID with $A (10 s at most)
+call_status_until() {
+	for _ in $(seq 1 100); do
+		api GET "/v1/calls/$1" "${A[@]}" | grep -q "\"status\":\"$2\"" && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # baresip_conf DIR SIP_PORT: a baresip configuration in DIR (config.in:

@@ -10,7 +10,6 @@
 db_create
 new_key --sip
 trunkd_start
-A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${A[@]}" -H "Content-Type: application/json" -d '{"phone_numbers": ["+14150000031"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
 
 BS="$T_DIR/baresip"

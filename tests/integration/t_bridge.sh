@@ -17,8 +17,6 @@
 db_create
 new_key --sip
 trunkd_start
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 udp_sockets() { ss -Huanp 2>/dev/null | grep -c "pid=$TK_PID,"; }
 SOCKETS_BEFORE=$(udp_sockets)
 
@@ -29,14 +27,6 @@ forward() {
 }
 # call_id: the id in a POST /v1/calls reply
 call_id() { sed -n 's/.*"call_id":"\([^"]*\)".*/\1/p' <<<"$1"; }
-# wait_status ID STATUS: poll GET /v1/calls/ID (10 s at most)
-wait_status() {
-	for _ in $(seq 1 100); do
-		api GET "/v1/calls/$1" "${A[@]}" | grep -q "\"status\":\"$2\"" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # rec COLUMNS WHERE: one row of the calls table, once it is written
 rec() { q_until "SELECT $1 FROM calls WHERE $2"; }
 # leg_of NUMBER DIRECTION COLUMN: COLUMN of the leg of a call to NUMBER
@@ -101,9 +91,9 @@ expect_match "a forwarding number with a passthrough header" '^200 ' \
 	"$(forward +14150000083 "sip:127.0.0.1:$UAS_PORT" '{"direction": "inbound", "headers": [{"type": "custom", "key": "X-Account", "value": "account", "passthrough": true}]}')"
 r=$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000082", "to": "+14150000083", "app": "dtmf", "headers": {"X-Account": "42"}}')
 C=$(call_id "$r")
-check "the call is answered through both legs" wait_status "$C" in_progress
+check "the call is answered through both legs" call_status_until "$C" in_progress
 expect_match "DTMF sent by the caller" '^202 ' "$(api POST "/v1/calls/$C/dtmf" "${H[@]}" -d '{"digits": "12#"}')"
-check "the digits came back through the echo; the dtmf app hung up on '#'" wait_status "$C" completed
+check "the digits came back through the echo; the dtmf app hung up on '#'" call_status_until "$C" completed
 wait "$UAS_PID"; expect_eq "sipp saw X-Account: 42 and got the BYE (exit 0)" 0 "$?"
 A2=$(rec id "number = '+14150000083' AND direction = 'inbound'")
 expect_eq "each leg and the caller saw the digits" "12#|12#|12#" \
@@ -114,8 +104,8 @@ expect_eq "the inbound leg mapped the header to a variable" '{"account": "42"}' 
 uas "$SC/uas_bye.xml"
 forward +14150000084 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 C=$(call_id "$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000082", "to": "+14150000084", "app": "record"}')")
-check "answered" wait_status "$C" in_progress
-check "the far end's BYE ends the caller's call too" wait_status "$C" completed
+check "answered" call_status_until "$C" in_progress
+check "the far end's BYE ends the caller's call too" call_status_until "$C" completed
 wait "$UAS_PID"; expect_eq "sipp's BYE was answered (exit 0)" 0 "$?"
 expect_eq "all three: completed, callee hung up" "completed|callee hung up|completed|callee hung up|completed|callee hung up" \
 	"$(recs "(SELECT status || '|' || reason FROM calls WHERE id = '$C')" "$(leg_of +14150000084 inbound "status || '|' || reason")" "$(leg_of +14150000084 outbound "status || '|' || reason")")"
@@ -125,21 +115,21 @@ sed "s/@CODE@/486/; s/@REASON@/Busy Here/" "$SC/uas_reply.xml" >"$T_DIR/busy.xml
 uas "$T_DIR/busy.xml"
 forward +14150000085 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 C=$(call_id "$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000082", "to": "+14150000085"}')")
-check "486 from the far end: the caller's call ends busy" wait_status "$C" busy
+check "486 from the far end: the caller's call ends busy" call_status_until "$C" busy
 expect_eq "the caller got 486, the inbound leg sent it" "486|busy|486" \
 	"$(recs "(SELECT sip_code FROM calls WHERE id = '$C')" "$(leg_of +14150000085 inbound status)" "$(leg_of +14150000085 inbound sip_code)")"
 
 # unreachable: a closed TCP port → 503 with the reason in a Warning
 forward +14150000086 "sip:127.0.0.1:$(free_port);transport=tcp" >/dev/null
 C=$(call_id "$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000082", "to": "+14150000086"}')")
-check "an unreachable endpoint: the caller's call fails" wait_status "$C" failed
+check "an unreachable endpoint: the caller's call fails" call_status_until "$C" failed
 expect_eq "with 503 from the inbound leg" "503|503" \
 	"$(recs "(SELECT sip_code FROM calls WHERE id = '$C')" "$(leg_of +14150000086 inbound sip_code)")"
 
 # a number that forwards to itself: stopped after a few hops with 483
 forward +14150000087 "sip:+14150000087@127.0.0.1:$SIP_PORT" >/dev/null
 C=$(call_id "$(api POST /v1/calls "${H[@]}" -d '{"from": "+14150000082", "to": "+14150000087"}')")
-check "a forwarding loop ends" wait_status "$C" failed
+check "a forwarding loop ends" call_status_until "$C" failed
 expect_eq "with 483 Too Many Hops, after 4 forwards (8 legs)" "483|8" \
 	"$(recs "(SELECT sip_code FROM calls WHERE id = '$C')" "(SELECT CASE WHEN count(*) >= 8 THEN count(*) END FROM calls WHERE number = '+14150000087')")"
 

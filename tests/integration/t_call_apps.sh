@@ -11,8 +11,6 @@ new_key --sip
 mkdir -p "$T_DIR/prompts" "$T_DIR/rec"
 "$TRUNKD_TOOLS/wavtool" make "$T_DIR/prompts/tone.wav" 440 1000 16000 || fail "wavtool make"
 trunkd_start --answer-delay-ms 50 --prompts-dir "$T_DIR/prompts" --recordings-dir "$T_DIR/rec"
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 attach() { api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["'"$1"'"], "directions": [{"type": "inbound", "options": '"$2"'}], "service": "sip"}'; }
 attach +14150000021 '{"app": "play", "prompt": "tone.wav"}' >/dev/null
 attach +14150000022 '{"app": "dtmf", "max_digits": 8}' >/dev/null

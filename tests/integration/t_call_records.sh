@@ -11,8 +11,6 @@
 own_pg_init
 new_key --sip
 trunkd_start --answer-delay-ms 100 --shutdown-timeout 2
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000011"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000012"], "directions": [{"type": "inbound", "options": {"max_concurrent_calls": 1}}], "service": "sip"}' >/dev/null
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000013"], "directions": [{"type": "inbound", "options": {"allowed_cidrs": ["192.0.2.0/24", "2001:db8::/32"]}}], "service": "sip"}' >/dev/null

@@ -7,7 +7,6 @@
 db_create
 new_key --sip
 trunkd_start --answer-delay-ms 200
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000001", "+14150000002"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
 cd "$T_DIR" || exit 1
 

@@ -22,8 +22,6 @@ T_PIDS+=("$!")
 trunkd_start --dns-server "127.0.0.1:$DNS_PORT" --health-timeout-ms 1500 \
 	--tls-ca "$TRUNKD_TEST_TLS_DIR/cert.pem"
 MAIN_HTTP=$HTTP MAIN_PID=$TK_PID MAIN_LOG=$TK_LOG
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 
 # responder IP PORT TRANSPORT SERVER: sipp answering OPTIONS as SERVER
 responder() {

@@ -10,8 +10,6 @@
 db_create
 new_key --sip
 trunkd_start --health-interval 1 --health-timeout-ms 500
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 call_id() { sed -n 's/.*"call_id":"\([^"]*\)".*/\1/p' <<<"$1"; }
 status_of() { api GET "/v1/sip/status?phone_number=$1" "${A[@]}"; }
 # until_status NUMBER REGEX: poll GET /v1/sip/status (10 s at most)

@@ -12,8 +12,6 @@ new_key --sip
 mkdir -p "$T_DIR/prompts"
 "$TRUNKD_TOOLS/wavtool" make "$T_DIR/prompts/tone.wav" 440 1000 16000 || fail "wavtool make"
 trunkd_start --prompts-dir "$T_DIR/prompts"
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 cd "$T_DIR" || exit 1
 
 # failover NUMBER ENDPOINTS TRIGGERS: PATCH its failover_config
@@ -25,14 +23,6 @@ dial() {
 	DIALED=$(api POST /v1/calls "${H[@]}" -d "$1")
 	CALL=$(sed -n 's/.*"call_id":"\([^"]*\)".*/\1/p' <<<"$DIALED")
 }
-# status_until STATUS: poll GET /v1/calls/$CALL (10 s at most)
-status_until() {
-	for _ in $(seq 1 100); do
-		api GET "/v1/calls/$CALL" "${A[@]}" | grep -q "\"status\":\"$1\"" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 rec() { q_until "SELECT $1 FROM calls WHERE id = '$CALL'"; }
 
 # --- a call that is answered, talks, sends DTMF, and is hung up ---
@@ -42,7 +32,7 @@ uas uas_hdr.xml
 attach_outbound +14150000041 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 dial '{"from": "+14150000041", "to": "+14155550100", "app": "play", "prompt": "tone.wav", "loop": true, "headers": {"X-Account": "42"}, "variables": {"crm_id": "7"}}'
 expect_match "POST /v1/calls: 201 queued" '^201 .*"status":"queued"' "$DIALED"
-check "the call is answered: in_progress" status_until in_progress
+check "the call is answered: in_progress" call_status_until "$CALL" in_progress
 sleep 1
 expect_match "DTMF is accepted: 202" '^202 ' "$(api POST "/v1/calls/$CALL/dtmf" "${H[@]}" -d '{"digits": "12#"}')"
 sleep 1.5
@@ -63,7 +53,7 @@ expect_match "hanging up an ended call: 409" '^409 .*CALL_ENDED' "$(api POST "/v
 uas uas_any.xml
 api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14150000048"], "directions": [{"type": "outbound", "sip_endpoint": "sip:127.0.0.1:'"$UAS_PORT"'", "headers": {"direction": "outbound", "headers": [{"type": "custom", "key": "Favorite_Color", "value": "X-Favorite-Color"}, {"type": "uui", "target": "CustomerKV", "purpose": "bland", "content": "customerid_1234", "encoding": "hex"}]}}], "service": "sip"}' >/dev/null
 dial '{"from": "+14150000048", "to": "+14155550107", "variables": {"Favorite_Color": "blue", "CustomerKV": "7"}}'
-check "mapped headers: the call is answered" status_until in_progress
+check "mapped headers: the call is answered" call_status_until "$CALL" in_progress
 api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
 wait "$UAS_PID"
 inv=$(rec "trace->0->>'text'")
@@ -75,10 +65,10 @@ sed 's/@TARGET@/sip:\\+14155550999@127.0.0.1:[0-9]*/' "$SC/uas_transfer.xml" >ua
 uas uas_transfer.xml
 attach_outbound +14150000049 "sip:127.0.0.1:$UAS_PORT" >/dev/null
 dial '{"from": "+14150000049", "to": "+14155550108"}'
-check "transfer: the call is answered" status_until in_progress
+check "transfer: the call is answered" call_status_until "$CALL" in_progress
 expect_match "transfer before the answer is refused, after it accepted: 202" '^202 .*"transfer":\{"to":"sip:\+14155550999@127.0.0.1:[0-9]+","state":"requested"' \
 	"$(api POST "/v1/calls/$CALL/transfer" "${H[@]}" -d '{"to": "+14155550999"}')"
-check "transfer: the call ends once the new call is up" status_until completed
+check "transfer: the call ends once the new call is up" call_status_until "$CALL" completed
 wait "$UAS_PID"
 expect_eq "sipp saw the REFER (target, Contact), sent NOTIFY and got the BYE" 0 "$?"
 expect_match "the call shows the transfer completed" '"reason":"transferred".*"transfer":\{"to":"sip:\+14155550999@[^"]*","state":"completed","detail":"200 OK"\}' \
@@ -93,7 +83,7 @@ busy_port=$UAS_PORT
 attach_outbound +14150000042 "sip:127.0.0.1:$busy_port" >/dev/null
 failover +14150000042 '[{"host": "127.0.0.1", "port": '"$(free_port)"', "transport": "udp", "priority": 1}]' '["unreachable", "timeout", "auth_failure"]' >/dev/null
 dial '{"from": "+14150000042", "to": "+14155550101"}'
-check "486: the call ends busy" status_until busy
+check "486: the call ends busy" call_status_until "$CALL" busy
 expect_eq "486: one attempt, no failover" "busy|486|1|final" \
 	"$(rec "status, sip_code, jsonb_array_length(attempts), attempts->0->>'result'")"
 
@@ -105,7 +95,7 @@ failover_case() {
 	attach_outbound "$1" "$2" >/dev/null
 	failover "$1" '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' "[\"$3\"]" >/dev/null
 	dial '{"from": "'"$1"'", "to": "+14155550102"}'
-	check "$4: answered by the failover endpoint" status_until in_progress
+	check "$4: answered by the failover endpoint" call_status_until "$CALL" in_progress
 	api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
 	wait "$UAS_PID"
 	expect_eq "$4: sipp (the failover endpoint) completed its call" 0 "$?"
@@ -121,7 +111,7 @@ failover_case +14150000044 "sip:127.0.0.1:$(free_port)" timeout \
 uas "$SC/uas_auth.xml"
 attach_outbound +14150000045 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "s3cret-pw"}' >/dev/null
 dial '{"from": "+14150000045", "to": "+14155550104"}'
-check "digest: answered after the challenge" status_until in_progress
+check "digest: answered after the challenge" call_status_until "$CALL" in_progress
 api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
 wait "$UAS_PID"
 expect_eq "digest: sipp verified the credentials and completed" 0 "$?"
@@ -133,7 +123,7 @@ uas uas_any.xml
 attach_outbound +14150000046 "sip:127.0.0.1:$auth_port" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
 failover +14150000046 '[{"host": "127.0.0.1", "port": '"$UAS_PORT"', "transport": "udp", "priority": 1}]' '["auth_failure"]' >/dev/null
 dial '{"from": "+14150000046", "to": "+14155550105"}'
-check "wrong password: answered by the failover endpoint" status_until in_progress
+check "wrong password: answered by the failover endpoint" call_status_until "$CALL" in_progress
 api POST "/v1/calls/$CALL/hangup" "${A[@]}" >/dev/null
 expect_eq "wrong password: auth_failure (401) then answered" "auth_failure|401|answered" \
 	"$(rec "attempts->0->>'result', attempts->0->>'sip_code', attempts->1->>'result'")"
@@ -142,7 +132,7 @@ expect_eq "wrong password: auth_failure (401) then answered" "auth_failure|401|a
 uas "$SC/uas_auth.xml"
 attach_outbound +14150000047 "sip:127.0.0.1:$UAS_PORT" '{"sip_username": "bland", "sip_password": "wrong-password"}' >/dev/null
 dial '{"from": "+14150000047", "to": "+14155550106"}'
-check "wrong password, no failover: failed" status_until failed
+check "wrong password, no failover: failed" call_status_until "$CALL" failed
 expect_eq "the record says auth_failure and 401" "failed|401|auth_failure" \
 	"$(rec "status, sip_code, attempts->0->>'result'")"
 

@@ -11,8 +11,6 @@
 db_create
 new_key --sip
 trunkd_start --tls-ca "$TRUNKD_TEST_TLS_DIR/cert.pem"
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 
 BS="$T_DIR/baresip"
 mkdir -p "$BS/rec"

@@ -9,7 +9,6 @@
 db_create
 new_key --sip
 trunkd_start --min-se 3 --media-timeout 2
-A=(-H "Authorization: Bearer $KEY")
 api POST /v1/sip/attach "${A[@]}" -H "Content-Type: application/json" -d '{"phone_numbers": ["+14150000041"], "directions": [{"type": "inbound"}], "service": "sip"}' >/dev/null
 cd "$T_DIR" || exit 1
 reason_of() { q_until "SELECT reason FROM calls WHERE sip_call_id LIKE '$1%'"; }

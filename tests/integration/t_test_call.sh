@@ -9,8 +9,6 @@
 db_create
 new_key --sip
 trunkd_start
-H=(-H "Authorization: Bearer $KEY" -H "Content-Type: application/json")
-A=(-H "Authorization: Bearer $KEY")
 cd "$T_DIR" || exit 1
 
 # test_call NUMBER [DURATION]: start one; sets TC (its id)
