@@ -32,6 +32,20 @@ struct http_limits {
 typedef void(http_req_h)(struct http_req *req, void *arg);
 typedef void(http_done_h)(void *arg);
 
+/*
+ * A streamed body: instead of buffering it (up to http_limits.max_body), the
+ * server hands it to a sink as it arrives, up to max_body bytes (413 above).
+ * open() runs once the headers are in, before authentication: it returns 0
+ * and a sink (a mem object the request owns from then on), or an HTTP
+ * status to refuse the request with (the connection then closes).  The
+ * route's handler finds the sink with http_req_sink().
+ */
+struct http_stream {
+	size_t max_body;
+	unsigned (*open)(struct http_req *req, void **sinkp);
+	void (*write)(void *sink, const uint8_t *p, size_t n);
+};
+
 /* A route: pattern segments starting with ':' capture a parameter */
 enum { ROUTE_AUTH = 1 << 0 };
 struct http_route {
@@ -39,6 +53,7 @@ struct http_route {
 	const char *pattern; /* "/v1/sip/trunks/:id" */
 	http_req_h *h;
 	unsigned flags;
+	const struct http_stream *stream; /* NULL: the body is buffered */
 };
 
 int http_server_alloc(struct http_server **srvp, uv_loop_t *loop,
@@ -64,6 +79,8 @@ const char *http_req_param(const struct http_req *req, const char *name);
  * until the request is freed); NULL if absent */
 const char *http_req_query(struct http_req *req, const char *name);
 const char *http_req_body(const struct http_req *req, size_t *len);
+/* a streamed route's sink (see struct http_stream), or NULL */
+void *http_req_sink(const struct http_req *req);
 void http_req_set_principal(struct http_req *req, void *p); /* mem_ref'd */
 void *http_req_principal(const struct http_req *req);
 void http_req_continue(struct http_req *req);

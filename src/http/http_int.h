@@ -35,6 +35,9 @@ struct http_req {
 	char *path;	   /* owned */
 	char *query;	   /* owned, may be NULL */
 	struct mbuf *body; /* owned */
+	void *sink;	   /* owned: a streamed route's body sink */
+	const struct http_stream *stream; /* borrowed: the sink's route's */
+	size_t streamed;		  /* body bytes given to the sink */
 	struct http_hdr hdrv[HTTP_MAX_HEADERS];
 	unsigned hdrc;
 	bool in_value;			   /* parser is inside a header value */
@@ -71,6 +74,8 @@ struct http_server {
 };
 
 void http__route(struct http_req *req);
+/* at the end of the headers: the route the request will take, or NULL */
+const struct http_route *http__route_early(struct http_req *req);
 void http__conn_flush(struct http_conn *conn);
 void http__check_drained(struct http_server *srv);
 /* a new request, not yet in any connection's queue */

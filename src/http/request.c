@@ -25,6 +25,7 @@ static void req_destructor(void *arg)
 	mem_deref(req->path);
 	mem_deref(req->query);
 	mem_deref(req->body);
+	mem_deref(req->sink);
 	for (unsigned i = 0; i < req->hdrc; i++) {
 		mem_deref(req->hdrv[i].name);
 		mem_deref(req->hdrv[i].value);
@@ -177,6 +178,11 @@ const char *http_req_body(const struct http_req *req, size_t *len)
 	return (const char *)req->body->buf;
 }
 
+void *http_req_sink(const struct http_req *req)
+{
+	return req->sink;
+}
+
 void http_req_set_principal(struct http_req *req, void *p)
 {
 	mem_deref(req->principal);
@@ -229,9 +235,28 @@ static void split_url(struct http_req *req)
 	const char *q = memchr(u, '?', len);
 	size_t plen = q ? (size_t)(q - u) : len;
 
+	if (req->path)
+		return; /* split at the end of the headers already */
 	req->path = pct_decode(u, plen);
 	if (q)
 		re_sdprintf(&req->query, "%b", q + 1, len - plen - 1);
+}
+
+const struct http_route *http__route_early(struct http_req *req)
+{
+	struct http_server *srv = req->srv;
+
+	split_url(req);
+	if (!req->path)
+		return NULL;
+	for (size_t i = 0; i < srv->nroutes; i++) {
+		const struct http_route *r = &srv->routes[i];
+
+		if (!strcmp(r->method, req->method) &&
+		    route_match(req, r->pattern))
+			return r;
+	}
+	return NULL;
 }
 
 void http__route(struct http_req *req)

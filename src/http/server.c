@@ -358,20 +358,45 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 								    : 0;
 }
 
+/* the body bytes route r accepts (r may be NULL: no route) */
+static size_t body_limit(const struct http_server *srv,
+			 const struct http_route *r)
+{
+	return r && r->stream ? r->stream->max_body : srv->lim.max_body;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
 	struct http_conn *conn = pconn(p);
 	struct http_req *req = conn->cur;
+	const struct http_route *r;
+	unsigned status;
 
+	snprintf(req->method, sizeof(req->method), "%s",
+		 llhttp_method_name((llhttp_method_t)p->method));
+	req->close_after = !llhttp_should_keep_alive(p);
+	for (unsigned i = 0; i < req->hdrc; i++) {
+		for (char *c = req->hdrv[i].name; c && *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+	}
+	r = http__route_early(req);
 	if ((p->flags & F_CONTENT_LENGTH) &&
-	    p->content_length > conn->srv->lim.max_body) {
+	    p->content_length > body_limit(conn->srv, r)) {
 		conn_fail(conn, 413, "PAYLOAD_TOO_LARGE",
 			  "the request body exceeds the limit");
 		return HPE_USER;
 	}
-	snprintf(req->method, sizeof(req->method), "%s",
-		 llhttp_method_name((llhttp_method_t)p->method));
-	req->close_after = !llhttp_should_keep_alive(p);
+	if (r && r->stream) {
+		req->stream = r->stream;
+		status = r->stream->open(req, &req->sink);
+		if (status) {
+			conn_fail(conn, status,
+				  status == 401 ? "UNAUTHORIZED" : "REFUSED",
+				  status == 401 ? "missing API key"
+						: "the request is refused");
+			return HPE_USER;
+		}
+	}
 	return 0;
 }
 
@@ -379,11 +404,18 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct http_conn *conn = pconn(p);
 	struct http_req *req = conn->cur;
+	const struct http_stream *st = req->sink ? req->stream : NULL;
 
-	if (req->body->end + len > conn->srv->lim.max_body) {
+	if ((st ? req->streamed : req->body->end) + len >
+	    (st ? st->max_body : conn->srv->lim.max_body)) {
 		conn_fail(conn, 413, "PAYLOAD_TOO_LARGE",
 			  "the request body exceeds the limit");
 		return HPE_USER;
+	}
+	if (st) {
+		req->streamed += len;
+		st->write(req->sink, (const uint8_t *)at, len);
+		return 0;
 	}
 	return mbuf_write_mem(req->body, (const uint8_t *)at, len) ? HPE_USER
 								   : 0;
@@ -396,10 +428,6 @@ static int on_message_complete(llhttp_t *p)
 
 	conn->cur = NULL;
 	req->complete = true;
-	for (unsigned i = 0; i < req->hdrc; i++) {
-		for (char *c = req->hdrv[i].name; c && *c; c++)
-			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-	}
 	http__route(req);
 	if (conn->closing)
 		return HPE_USER;
