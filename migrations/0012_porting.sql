@@ -96,9 +96,10 @@ $$;
 -- Move request p_id of org p_org (NULL: any org, for carriers and
 -- operators) to p_to.  Errors, by SQLSTATE: TP404 no such request, TP409
 -- not allowed from the current status, TP425 a cancel within 48 h of the
--- port date.  Returns the request's id.
+-- port date.  Returns the request as the API shows it (a statement that
+-- called this function would still see the old row).
 CREATE FUNCTION port_transition(p_id uuid, p_org uuid, p_to text,
-	p_actor text, p_reason text) RETURNS uuid
+	p_actor text, p_reason text) RETURNS json
 LANGUAGE plpgsql AS $$
 DECLARE
 	r port_requests;
@@ -134,7 +135,8 @@ BEGIN
 	INSERT INTO port_events (port_id, from_status, to_status, actor, reason)
 		VALUES (p_id, r.status, p_to, p_actor, p_reason);
 	PERFORM pg_notify('trunkd_port_changed', p_id::text);
-	RETURN p_id;
+	SELECT * INTO r FROM port_requests WHERE id = p_id;
+	RETURN port_json(r, true);
 END
 $$;
 
@@ -153,3 +155,58 @@ CREATE TRIGGER port_requests_created AFTER INSERT ON port_requests
 -- Organisations may give one webhook URL for events that belong to no
 -- number (port status changes)
 ALTER TABLE orgs ADD COLUMN webhook_url text;
+
+-- Signing: who, when, from where; then submitted (port_transition's checks)
+CREATE FUNCTION port_sign(p_id uuid, p_org uuid, p_name text,
+	p_signature text, p_from text) RETURNS json
+LANGUAGE plpgsql AS $$
+DECLARE
+	r port_requests;
+BEGIN
+	PERFORM port_transition(p_id, p_org, 'submitted', 'signer: ' || p_name, NULL);
+	UPDATE port_requests SET signer_name = p_name, signature = p_signature,
+		signed_at = now(), signed_from = p_from WHERE id = p_id
+		RETURNING * INTO r;
+	RETURN port_json(r, true);
+END
+$$;
+
+-- A request as the API shows it (with its history when asked)
+CREATE FUNCTION port_json(r port_requests, p_history boolean) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id', r.id, 'status', r.status,
+		'phone_numbers', r.phone_numbers,
+		'authorized_representative', r.authorized_representative,
+		'service_address', r.service_address,
+		'target_port_date', r.target_port_date,
+		'document_sid', r.document_sid,
+		'account_number', r.account_number,
+		'pin_provided', r.pin IS NOT NULL,
+		'loa_url', '/v1/sip/port/' || r.id || '/loa',
+		'signature', CASE WHEN r.signed_at IS NOT NULL THEN
+			json_build_object('signer_name', r.signer_name,
+				'signed_at', sip_ts(r.signed_at),
+				'source_address', r.signed_from) END,
+		'failure_reason', r.failure_reason,
+		'created_at', sip_ts(r.created_at),
+		'updated_at', sip_ts(r.updated_at),
+		'history', CASE WHEN p_history THEN (SELECT json_agg(
+			json_build_object('from', e.from_status, 'to', e.to_status,
+				'at', sip_ts(e.at), 'actor', e.actor,
+				'reason', e.reason, 'webhook', e.delivery)
+			ORDER BY e.id) FROM port_events e WHERE e.port_id = r.id) END)
+$$;
+
+-- A number an organisation holds cannot be attached by another one
+CREATE FUNCTION sip_configs_owner_check() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM org_numbers WHERE number = NEW.number
+			AND org_id <> NEW.org_id) THEN
+		RAISE EXCEPTION 'number % belongs to another organization', NEW.number
+			USING ERRCODE = 'P0001', HINT = 'NUMBER_OWNED';
+	END IF;
+	RETURN NEW;
+END $$;
+CREATE TRIGGER sip_configs_owner BEFORE INSERT ON sip_configs
+	FOR EACH ROW EXECUTE FUNCTION sip_configs_owner_check();

@@ -1,5 +1,6 @@
 /**
- * @file admin.c  `trunkd admin ...`: organisations, API keys, entitlements
+ * @file admin.c  `trunkd admin ...`: organisations, API keys, entitlements,
+ *                port requests
  *
  * A one-shot command, so blocking libpq is right here.  Every command runs
  * the migrations first (a fresh database works), prints JSON on stdout and
@@ -20,6 +21,9 @@ static const char usage[] =
     "       trunkd admin org list\n"
     "       trunkd admin org entitle --org ID --sip on|off\n"
     "       trunkd admin org alerts --org ID [--email ADDR] [--phone E164]\n"
+    "                                        [--webhook URL]\n"
+    "       trunkd admin port set-status --id ID --status in_progress|"
+    "completed|failed|canceled [--reason TEXT]\n"
     "       trunkd admin key create --org ID\n"
     "       trunkd admin key revoke --prefix PREFIX\n"
     "Uses DATABASE_URL / --database-url like the server. Prints JSON.\n";
@@ -206,14 +210,15 @@ static int key_revoke(PGconn *pg, int argc, char *argv[])
 /* where the org's e-mail and SMS alerts go ("" clears) */
 static int org_alerts(PGconn *pg, int argc, char *argv[])
 {
-	const char *params[3] = {arg_value(argc, argv, "--org"),
+	const char *params[4] = {arg_value(argc, argv, "--org"),
 				 arg_value(argc, argv, "--email"),
-				 arg_value(argc, argv, "--phone")};
+				 arg_value(argc, argv, "--phone"),
+				 arg_value(argc, argv, "--webhook")};
 	PGresult *r;
 
 	if (!params[0]) {
 		fputs("trunkd admin org alerts: --org ID [--email ADDR] "
-		      "[--phone E164]\n",
+		      "[--phone E164] [--webhook URL]\n",
 		      stderr);
 		return 2;
 	}
@@ -221,11 +226,37 @@ static int org_alerts(PGconn *pg, int argc, char *argv[])
 		"UPDATE orgs SET alert_email = coalesce(nullif($2, ''), "
 		"CASE WHEN $2 = '' THEN NULL ELSE alert_email END), "
 		"alert_phone = coalesce(nullif($3, ''), CASE WHEN $3 = '' "
-		"THEN NULL ELSE alert_phone END) WHERE id::text = $1 "
-		"RETURNING json_build_object('id', id, 'alert_email', "
-		"alert_email, 'alert_phone', alert_phone)",
-		3, params);
+		"THEN NULL ELSE alert_phone END), webhook_url = "
+		"coalesce(nullif($4, ''), CASE WHEN $4 = '' THEN NULL ELSE "
+		"webhook_url END) WHERE id::text = $1 RETURNING "
+		"json_build_object('id', id, 'alert_email', alert_email, "
+		"'alert_phone', alert_phone, 'webhook_url', webhook_url)",
+		4, params);
 	return print_org_row(r, params[0]) ? 1 : 0;
+}
+
+/* an operator moves a port request (the same checks as the API) */
+static int port_set_status(PGconn *pg, int argc, char *argv[])
+{
+	const char *params[3] = {arg_value(argc, argv, "--id"),
+				 arg_value(argc, argv, "--status"),
+				 arg_value(argc, argv, "--reason")};
+	PGresult *r;
+
+	if (!params[0] || !params[1]) {
+		fputs("trunkd admin port set-status: --id ID --status STATUS "
+		      "[--reason TEXT]\n",
+		      stderr);
+		return 2;
+	}
+	r = run(pg,
+		"SELECT port_transition($1::uuid, NULL, $2, 'operator', $3)",
+		3, params);
+	if (!r)
+		return 1;
+	printf("%s\n", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
 }
 
 int admin_main(const struct config *cfg, int argc, char *argv[])
@@ -267,6 +298,8 @@ int admin_main(const struct config *cfg, int argc, char *argv[])
 		rc = org_entitle(pg, argc - 3, argv + 3);
 	else if (!strcmp(what, "org") && !strcmp(verb, "alerts"))
 		rc = org_alerts(pg, argc - 3, argv + 3);
+	else if (!strcmp(what, "port") && !strcmp(verb, "set-status"))
+		rc = port_set_status(pg, argc - 3, argv + 3);
 	else if (!strcmp(what, "key") && !strcmp(verb, "create"))
 		rc = key_create(pg, argc - 3, argv + 3);
 	else if (!strcmp(what, "key") && !strcmp(verb, "revoke"))

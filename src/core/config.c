@@ -125,6 +125,12 @@ static const struct opt opts[] = {
      "WAV files the play and dtmf applications play"},
     {"recordings-dir", "TRUNKD_RECORDINGS_DIR", STR(recordings_dir),
      "var/recordings", "where the record application writes WAV files"},
+    {"documents-dir", "TRUNKD_DOCUMENTS_DIR", STR(documents_dir),
+     "var/documents", "where port documents (proof of ownership) are kept"},
+    {"port-carrier-secret", "TRUNKD_PORT_CARRIER_SECRET",
+     STR(port_carrier_secret), "",
+     "HMAC-SHA256 key carriers sign POST /v1/sip/port/events with; empty = "
+     "carrier events refused"},
     {"srtp-crypto", "TRUNKD_SRTP_CRYPTO", STR(srtp_crypto), "fast",
      "SRTP AES/HMAC: fast (OpenSSL EVP, AES-NI/SHA-NI if the CPU has them) "
      "or libsrtp (libsrtp2's own, NSS on Debian)"},

@@ -61,7 +61,9 @@ struct config {
 	unsigned min_se;		/* s, smallest session timer accepted */
 	const char *prompts_dir;	/* WAV prompts (play, dtmf apps) */
 	const char *recordings_dir;	/* WAV recordings (record app) */
-	const char *srtp_crypto;	/* "fast" (OpenSSL) or "libsrtp" */
+	const char *documents_dir;	/* port documents (uploads) */
+	const char *port_carrier_secret; /* HMAC key of carrier events */
+	const char *srtp_crypto;	 /* "fast" (OpenSSL) or "libsrtp" */
 };
 
 /*

@@ -111,6 +111,17 @@ void api_sip_alerts_secret_h(struct http_req *req, void *arg);
 /* discovery (api_discover.c) */
 void api_sip_discover_h(struct http_req *req, void *arg);
 void api_sip_discover_status_h(struct http_req *req, void *arg);
+/* number porting (api_port.c, api_port_doc.c) */
+void api_port_check_h(struct http_req *req, void *arg);
+void api_port_initiate_h(struct http_req *req, void *arg);
+void api_port_list_h(struct http_req *req, void *arg);
+void api_port_get_h(struct http_req *req, void *arg);
+void api_port_cancel_h(struct http_req *req, void *arg);
+void api_port_sign_h(struct http_req *req, void *arg);
+void api_port_loa_h(struct http_req *req, void *arg);
+void api_port_events_h(struct http_req *req, void *arg);
+void api_port_document_h(struct http_req *req, void *arg);
+extern const struct http_stream api_port_document_stream;
 
 /* ?limit= (1-200, default 50) as text; false after replying 400 */
 bool api_query_limit(struct http_req *req, char limit[8]);

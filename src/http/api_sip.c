@@ -110,6 +110,10 @@ static void on_attached(int err, const PGresult *res, void *arg)
 		job->status[one->idx] = "NUMBER_IN_USE";
 		job->message[one->idx] =
 		    "this number is attached by another organization";
+	} else if (err == EPROTO && hint && !strcmp(hint, "NUMBER_OWNED")) {
+		job->status[one->idx] = "NUMBER_OWNED";
+		job->message[one->idx] =
+		    "this number belongs to another organization (ported in)";
 	} else if (err == EPROTO && hint &&
 		   !strcmp(hint, "TOO_MANY_CONFIGURATIONS")) {
 		job->status[one->idx] = "TOO_MANY_CONFIGURATIONS";

@@ -79,6 +79,10 @@ const char *http_req_param(const struct http_req *req, const char *name);
  * until the request is freed); NULL if absent */
 const char *http_req_query(struct http_req *req, const char *name);
 const char *http_req_body(const struct http_req *req, size_t *len);
+/* the argument the server's handlers get */
+void *http_req_server_arg(const struct http_req *req);
+/* the client's address ("127.0.0.1"), "" once it has gone */
+void http_req_peer(const struct http_req *req, char *buf, size_t sz);
 /* a streamed route's sink (see struct http_stream), or NULL */
 void *http_req_sink(const struct http_req *req);
 void http_req_set_principal(struct http_req *req, void *p); /* mem_ref'd */

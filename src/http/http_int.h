@@ -74,6 +74,8 @@ struct http_server {
 };
 
 void http__route(struct http_req *req);
+/* "ip" of the connection's peer into buf ("" if unknown) */
+void http__conn_peer(const struct http_conn *conn, char *buf, size_t sz);
 /* at the end of the headers: the route the request will take, or NULL */
 const struct http_route *http__route_early(struct http_req *req);
 void http__conn_flush(struct http_conn *conn);

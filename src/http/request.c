@@ -178,6 +178,19 @@ const char *http_req_body(const struct http_req *req, size_t *len)
 	return (const char *)req->body->buf;
 }
 
+void *http_req_server_arg(const struct http_req *req)
+{
+	return req->srv->arg;
+}
+
+void http_req_peer(const struct http_req *req, char *buf, size_t sz)
+{
+	if (req->conn)
+		http__conn_peer(req->conn, buf, sz);
+	else if (sz)
+		buf[0] = '\0';
+}
+
 void *http_req_sink(const struct http_req *req)
 {
 	return req->sink;

@@ -358,6 +358,20 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 								    : 0;
 }
 
+void http__conn_peer(const struct http_conn *conn, char *buf, size_t sz)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	buf[0] = '\0';
+	if (uv_tcp_getpeername(&conn->tcp, (struct sockaddr *)&ss, &len))
+		return;
+	if (ss.ss_family == AF_INET6)
+		uv_ip6_name((struct sockaddr_in6 *)&ss, buf, sz);
+	else
+		uv_ip4_name((struct sockaddr_in *)&ss, buf, sz);
+}
+
 /* the body bytes route r accepts (r may be NULL: no route) */
 static size_t body_limit(const struct http_server *srv,
 			 const struct http_route *r)
