@@ -27,6 +27,7 @@
 #include "sip/sip_server.h"
 #include "store/callrec.h"
 #include "store/migrate.h"
+#include "store/portnotify.h"
 #include "store/sipmap.h"
 #include "store/store.h"
 
@@ -38,14 +39,15 @@ enum stop_phase { RUNNING, DRAINING, FLUSHING, RELEASED };
 struct app {
 	struct config cfg;
 	uv_loop_t loop;
-	struct tls *tls;	/* owned */
-	struct store *store;	/* owned */
-	struct sipmap *map;	/* owned */
-	struct callrec *rec;	/* owned */
-	struct sip_server *sip; /* owned */
-	struct api *api;	/* owned */
-	uv_timer_t stop_timer;	/* ticks through the graceful stop */
-	uint64_t deadline;	/* loop time ending the current phase */
+	struct tls *tls;	  /* owned */
+	struct store *store;	  /* owned */
+	struct sipmap *map;	  /* owned */
+	struct callrec *rec;	  /* owned */
+	struct portnotify *ports; /* owned */
+	struct sip_server *sip;	  /* owned */
+	struct api *api;	  /* owned */
+	uv_timer_t stop_timer;	  /* ticks through the graceful stop */
+	uint64_t deadline;	  /* loop time ending the current phase */
 	enum stop_phase phase;
 	bool api_idle;
 };
@@ -59,6 +61,7 @@ static void app_release(struct app *app)
 	app->sip = mem_deref(app->sip);
 	app->map = mem_deref(app->map);
 	app->rec = mem_deref(app->rec);
+	app->ports = mem_deref(app->ports);
 	if (app->store)
 		store_close(app->store);
 	app->store = mem_deref(app->store);
@@ -226,6 +229,10 @@ static int app_start(struct app *app)
 	if (err)
 		return err;
 	err = callrec_alloc(&app->rec, app->store, cfg->call_record_queue);
+	if (err)
+		return err;
+	err = portnotify_alloc(&app->ports, app->store, cfg->alert_attempts,
+			       cfg->alert_retry_ms);
 	if (err)
 		return err;
 	sopts.map = app->map;

@@ -9,8 +9,11 @@
 db_create
 CARRIER=carrier-test-secret
 DOCS="$T_DIR/documents"
-trunkd_start --port-carrier-secret "$CARRIER" --documents-dir "$DOCS"
+HOOK_PORT=$(free_port)
+"$TRUNKD_TOOLS/sink" http "$HOOK_PORT" "$T_DIR/hook.txt" "503,200" & T_PIDS+=("$!")
+trunkd_start --port-carrier-secret "$CARRIER" --documents-dir "$DOCS" --alert-retry-ms 200
 new_key --sip
+admin org alerts --org "$ORG" --webhook "http://127.0.0.1:$HOOK_PORT/port" >/dev/null
 J=(-H "Content-Type: application/json")
 # date_in DAYS [business]: YYYY-MM-DD that many days ahead (UTC), moved to
 # the next Monday-Friday when asked
@@ -86,6 +89,25 @@ expect_match "the history: every transition with time and actor" \
 expect_eq "the numbers are the org's" "+14155550123 +18885550123" "$(q "SELECT string_agg(number, ' ' ORDER BY number) FROM org_numbers WHERE org_id = '$ORG'")"
 expect_match "the ported number attaches for SIP" '^200 ' \
 	"$(api POST /v1/sip/attach "${H[@]}" -d '{"phone_numbers": ["+14155550123"], "directions": [{"type": "inbound"}], "service": "sip"}')"
+# the org's webhook: one signed event per transition, retried after a 503
+for _ in $(seq 1 50); do
+	[ "$(q "SELECT count(*) FROM port_events WHERE port_id = '$ID' AND delivery->>'status' = 'delivered'")" = 4 ] && break
+	sleep 0.1
+done
+expect_eq "each of the 4 transitions delivered to the webhook" \
+	"port.waiting_for_signature port.submitted port.in_progress port.completed" \
+	"$(grep '^X-Trunkd-Event: ' "$T_DIR/hook.txt" | awk '{print $2}' | awk '!seen[$0]++' | tr '\n' ' ' | sed 's/ $//')"
+expect_match "the first attempt got 503 and was retried; both recorded" \
+	'"webhook":\{"status":"delivered","attempts":\[\{"at":"[^"]+","error":null,"result":"failed","status":503\},\{"at":"[^"]+","error":null,"result":"delivered","status":200\}\]\}' \
+	"$(api GET "/v1/sip/port/$ID" "${A[@]}" | sed 's/"webhook":{"attempts"/"webhook":{"status":"delivered","attempts"/')"
+SECRET=$(api GET /v1/sip/alerts/webhook-secret "${A[@]}" | sed -n 's/.*"webhook_secret":"\([0-9a-f]*\)".*/\1/p')
+body=$(awk '/^POST /{n++} n==5 && p{print; exit} n==5 && /^$/{p=1}' "$T_DIR/hook.txt")
+sig=$(awk '/^POST /{n++} n==5 && /^X-Trunkd-Signature:/{print $2; exit}' "$T_DIR/hook.txt")
+expect_eq "the event is signed with the org's webhook secret" \
+	"sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)" "$sig"
+expect_match "the completed event names the request and its numbers" \
+	'"event":"port.completed","port_request":\{"id":"'"$ID"'","status":"completed","previous_status":"in_progress","phone_numbers":\["\+14155550123","\+18885550123"\]' \
+	"$(grep -h '"event":"port.completed"' "$T_DIR/hook.txt")"
 expect_match "list, filtered by status" '^200 \{"data":\{"port_requests":\[\{"id":"'"$ID"'","status":"completed"' \
 	"$(api GET '/v1/sip/port?status=completed' "${A[@]}")"
 
@@ -151,5 +173,8 @@ expect_match "admin port set-status: failed, with the reason" '"status" *: *"fai
 err=$(admin port set-status --id "$ID3" --status completed 2>&1 >/dev/null); rc=$?
 expect_eq "admin port set-status: an invalid move exits 1" 1 "$rc"
 expect_match "and says why" 'failed cannot become completed' "$err"
+expect_match "an org without a webhook URL: the event is undeliverable, and why" \
+	'"webhook":\{.*"status":"undeliverable".*"reason":"the organization has no webhook_url' \
+	"$(for _ in $(seq 1 30); do r=$(api GET "/v1/sip/port/$ID3" "${A[@]}"); grep -q undeliverable <<<"$r" && break; sleep 0.1; done; echo "$r")"
 trunkd_stop
 finish
