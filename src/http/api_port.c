@@ -634,8 +634,8 @@ void api_port_sign_h(struct http_req *req, void *arg)
 	p[3] = sig;
 	p[4] = peer;
 	query(req, arg,
-	      "SELECT port_sign($1::uuid, $2::uuid, $3, $4, nullif($5, ''))",
-	      5, p, on_port);
+	      "SELECT port_sign($1::uuid, $2::uuid, $3, $4, nullif($5, ''))", 5,
+	      p, on_port);
 	json_decref(b);
 }
 
