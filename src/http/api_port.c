@@ -578,32 +578,34 @@ void api_port_list_h(struct http_req *req, void *arg)
 	      2, p, api_on_json_result);
 }
 
-/* GET /v1/sip/port/:id */
-void api_port_get_h(struct http_req *req, void *arg)
+/* sql with $1 = :id, $2 = the caller's org, answered by h */
+static void by_id(struct http_req *req, void *arg, const char *sql,
+		  store_result_h *h)
 {
 	const char *p[2];
 
 	if (!api_sip_enabled(req) || !(p[0] = port_id(req)))
 		return;
 	p[1] = api_principal(req)->org_id;
-	query(req, arg,
+	query(req, arg, sql, 2, p, h);
+}
+
+/* GET /v1/sip/port/:id */
+void api_port_get_h(struct http_req *req, void *arg)
+{
+	by_id(req, arg,
 	      "SELECT port_json(r, true) FROM port_requests r WHERE r.id = "
 	      "$1::uuid AND r.org_id = $2::uuid",
-	      2, p, on_port);
+	      on_port);
 }
 
 /* DELETE /v1/sip/port/:id: cancel */
 void api_port_cancel_h(struct http_req *req, void *arg)
 {
-	const char *p[2];
-
-	if (!api_sip_enabled(req) || !(p[0] = port_id(req)))
-		return;
-	p[1] = api_principal(req)->org_id;
-	query(req, arg,
+	by_id(req, arg,
 	      "SELECT port_transition($1::uuid, $2::uuid, 'canceled', 'api', "
 	      "NULL)",
-	      2, p, on_port);
+	      on_port);
 }
 
 /* POST /v1/sip/port/:id/sign {signer_name, signature} */
@@ -758,15 +760,10 @@ static void on_loa(int err, const PGresult *res, void *arg)
 /* GET /v1/sip/port/:id/loa: a printable HTML letter */
 void api_port_loa_h(struct http_req *req, void *arg)
 {
-	const char *p[2];
-
-	if (!api_sip_enabled(req) || !(p[0] = port_id(req)))
-		return;
-	p[1] = api_principal(req)->org_id;
-	query(req, arg,
+	by_id(req, arg,
 	      "SELECT port_json(r, false) FROM port_requests r WHERE r.id = "
 	      "$1::uuid AND r.org_id = $2::uuid",
-	      2, p, on_loa);
+	      on_loa);
 }
 
 /* ---- carriers ---- */
