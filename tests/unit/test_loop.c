@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <re.h>
 #include "loop/loop.h"
 
@@ -134,6 +137,64 @@ static void udp_socket_receives(void **state)
 	assert_int_equal(loop_re_fd_count(), 0);
 }
 
+struct tcp_pair {
+	struct tcp_sock *ts;
+	struct tcp_conn *server, *client;
+	bool accepted, connected;
+};
+
+static void on_tcp_conn(const struct sa *peer, void *arg)
+{
+	struct tcp_pair *tp = arg;
+
+	(void)peer;
+	(void)tcp_accept(&tp->server, tp->ts, NULL, NULL, NULL, NULL);
+	tp->accepted = true;
+}
+
+static void on_tcp_estab(void *arg)
+{
+	struct tcp_pair *tp = arg;
+
+	tp->connected = true;
+}
+
+static int nodelay_of(const struct tcp_conn *tc)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(tcp_conn_fd(tc), IPPROTO_TCP, TCP_NODELAY, &v, &len))
+		return -1;
+	return v;
+}
+
+/* SIP over TCP/TLS must not wait for ACKs: both ends of a libre TCP
+ * connection run with Nagle off (libre never sets it itself) */
+static void tcp_connections_have_nodelay(void **state)
+{
+	struct tcp_pair tp = {0};
+	struct sa laddr;
+
+	(void)state;
+	sa_set_str(&laddr, "127.0.0.1", 0);
+	assert_int_equal(tcp_listen(&tp.ts, &laddr, on_tcp_conn, &tp), 0);
+	assert_int_equal(tcp_sock_local_get(tp.ts, &laddr), 0);
+	assert_int_equal(tcp_connect(&tp.client, &laddr, on_tcp_estab, NULL,
+				     NULL, &tp),
+			 0);
+	run_until(&tp.connected, 2000);
+	run_until(&tp.accepted, 2000);
+	assert_true(tp.connected && tp.accepted && tp.server);
+	assert_true(nodelay_of(tp.client) > 0);
+	assert_true(nodelay_of(tp.server) > 0);
+
+	mem_deref(tp.client);
+	mem_deref(tp.server);
+	mem_deref(tp.ts);
+	assert_int_equal(loop_re_fd_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +203,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(timer_cancel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(udp_socket_receives, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(tcp_connections_have_nodelay,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
