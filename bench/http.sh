@@ -32,3 +32,5 @@ curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/sip/attach" -H "Authori
 run "GET /v1/sip?phone_number=" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/sip?phone_number=%2B14150000000"
 export TRUNKD_BENCH_KEY=$key
 run "POST /v1/sip/attach (random numbers)" -s "$TOP/bench/attach.lua" "http://127.0.0.1:$port"
+# after the attach run the org holds thousands of numbers: one page of 50
+run "GET /v1/sip/numbers (page of 50)" -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/sip/numbers"

@@ -101,19 +101,34 @@ tls_pair() {
 	chmod 600 "$dir/key.pem"
 }
 
-# bench_prepare: for bench/*.sh — a Release build, the TLS pair and the
-# bench cluster (kept between runs, fsync off); sets bin, DATABASE_URL, and
-# org and key (a new org with SIP each run); an EXIT trap stops the process
-# in $pid and PostgreSQL.
+# bench_prepare: for bench/*.sh — a Release build (or the build in
+# $BENCH_BUILD), the TLS pair, and a database: the bench cluster (kept
+# between runs, fsync off; $BENCH_PGDIR), or under ctest (TRUNKD_TEST_PG_RUN
+# set, for the smoke runs) a new database on the test cluster.  Sets bin,
+# bindir, DATABASE_URL, and org and key (a new org with SIP each run); an
+# EXIT trap stops the processes in $pid (a list) and the bench cluster.
 bench_prepare() {
-	BUILD_TYPE=Release build "$TOP/build-release"
+	if [ -n "${BENCH_BUILD:-}" ]; then
+		bindir=$BENCH_BUILD
+	else
+		BUILD_TYPE=Release build "$TOP/build-release"
+		bindir=$TOP/build-release
+	fi
 	tls_pair "$TOP/var/tls"
-	pgdir="$TOP/var/bench-pg"
-	DATABASE_URL=$(PG_FSYNC=off pg_up "$pgdir")
+	pgdir=
+	if [ -n "${TRUNKD_TEST_PG_RUN:-}" ]; then
+		local db="bench_$$_$RANDOM"
+		psql -h "$TRUNKD_TEST_PG_RUN" -U postgres -d postgres -qc "CREATE DATABASE $db" >/dev/null ||
+			die "cannot create database $db"
+		DATABASE_URL="host=$TRUNKD_TEST_PG_RUN user=postgres dbname=$db"
+	else
+		pgdir="${BENCH_PGDIR:-$TOP/var/bench-pg}"
+		DATABASE_URL=$(PG_FSYNC=off pg_up "$pgdir")
+	fi
 	export DATABASE_URL
 	pid=
-	trap 'kill $pid 2>/dev/null; pg_down "$pgdir"' EXIT
-	bin="$TOP/build-release/trunkd"
+	trap '[ -z "$pid" ] || { kill $pid 2>/dev/null; wait $pid 2>/dev/null; }; [ -z "$pgdir" ] || pg_down "$pgdir"' EXIT
+	bin="$bindir/trunkd"
 	org=$("$bin" admin org create --name bench --sip | sed -n 's/.*"id" *: *"\([^"]*\)".*/\1/p')
 	key=$("$bin" admin key create --org "$org" | sed -n 's/.*"key" *: *"\([^"]*\)".*/\1/p')
 }

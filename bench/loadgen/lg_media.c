@@ -334,18 +334,22 @@ static int udp_bind(const struct sa *ip, uint16_t port)
 	return fd;
 }
 
-/* an even RTP port with RTCP on the next one */
+/*
+ * An even RTP port with RTCP on the next one, from 62000 up: above Linux's
+ * ephemeral range (32768-60999) and the ranges trunkd's tests and benches
+ * give trunkd, so a run never takes a port another process counts on.
+ */
 static int bind_pair(struct lg_media *m, const struct sa *ip)
 {
-	uint16_t p;
+	uint32_t p;
 
-	for (p = 30000; p < 60000; p += 2) {
-		m->rtp_fd = udp_bind(ip, p);
+	for (p = 62000; p < 65534; p += 2) {
+		m->rtp_fd = udp_bind(ip, (uint16_t)p);
 		if (m->rtp_fd < 0)
 			continue;
 		m->rtcp_fd = udp_bind(ip, (uint16_t)(p + 1));
 		if (m->rtcp_fd >= 0) {
-			m->port = p;
+			m->port = (uint16_t)p;
 			return 0;
 		}
 		close(m->rtp_fd);
