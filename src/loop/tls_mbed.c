@@ -88,6 +88,35 @@ static void tls_destructor(void *arg)
 	mbedtls_entropy_free(&tls->entropy);
 }
 
+/*
+ * mbedTLS 2.28 prefers curves largest first, so a server answering a
+ * client that offers x25519 and P-256 still chose secp521r1 for ECDHE:
+ * about 5 ms of CPU per full handshake.  The same curves, X25519 and P-256
+ * first (every curve stays, so peer certificates on P-384/P-521 still
+ * verify).
+ */
+static const mbedtls_ecp_group_id *curve_preference(void)
+{
+	static mbedtls_ecp_group_id list[MBEDTLS_ECP_DP_MAX + 1];
+	static const mbedtls_ecp_group_id fast[] = {MBEDTLS_ECP_DP_CURVE25519,
+						    MBEDTLS_ECP_DP_SECP256R1};
+	const mbedtls_ecp_group_id *all = mbedtls_ecp_grp_id_list();
+	size_t n = 0, i, k;
+
+	if (list[0] != MBEDTLS_ECP_DP_NONE)
+		return list;
+	for (k = 0; k < sizeof(fast) / sizeof(fast[0]); k++)
+		for (i = 0; all[i] != MBEDTLS_ECP_DP_NONE; i++)
+			if (all[i] == fast[k])
+				list[n++] = fast[k];
+	for (i = 0; all[i] != MBEDTLS_ECP_DP_NONE && n < MBEDTLS_ECP_DP_MAX;
+	     i++)
+		if (all[i] != fast[0] && all[i] != fast[1])
+			list[n++] = all[i];
+	list[n] = MBEDTLS_ECP_DP_NONE;
+	return list;
+}
+
 static int conf_common(struct tls *tls, mbedtls_ssl_config *conf, int endpoint)
 {
 	int ret = mbedtls_ssl_config_defaults(conf, endpoint,
@@ -99,6 +128,7 @@ static int conf_common(struct tls *tls, mbedtls_ssl_config *conf, int endpoint)
 	mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, &tls->drbg);
 	mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_curves(conf, curve_preference());
 	return 0;
 }
 

@@ -41,6 +41,13 @@ expect_match "200 OK carries Server" 'Server: trunkd/' "$reply"
 proto=$(echo | timeout 10 openssl s_client -connect "127.0.0.1:$SIPS_PORT" 2>/dev/null | sed -n 's/^ *Protocol *: *//p')
 expect_eq "a modern client negotiates TLS 1.2" "TLSv1.2" "$proto"
 
+# the key exchange is the cheap curve the client offers first, not the
+# largest trunkd knows (mbedTLS's default order picked secp521r1)
+kex=$(echo | timeout 10 openssl s_client -brief -connect "127.0.0.1:$SIPS_PORT" 2>&1 | sed -n 's/^Server Temp Key: //p')
+expect_match "ECDHE over X25519 when the client offers it" '^X25519' "$kex"
+kex=$(echo | timeout 10 openssl s_client -brief -groups secp384r1:prime256v1 -connect "127.0.0.1:$SIPS_PORT" 2>&1 | sed -n 's/^Server Temp Key: //p')
+expect_match "P-256 before P-384 (trunkd's preference)" 'prime256v1|P-256' "$kex"
+
 if echo | timeout 10 openssl s_client -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' \
 	-connect "127.0.0.1:$SIPS_PORT" >"$T_DIR/tls11.out" 2>&1; then
 	fail "TLS 1.1 handshake succeeded"
