@@ -2,10 +2,11 @@
  * @file loop.h  The one libuv loop, carrying libre's sockets and timers
  *
  * libre normally runs re_main().  trunkd instead defines libre's main-loop
- * primitives (fd_listen, fd_close, fd_setsize, tmrl_get) on libuv, so every
+ * primitives (fd_listen, fd_close, fd_setsize) on libuv, and libre's whole
+ * timer API (tmr_*: a timing wheel on libuv's clock, timers.c), so every
  * libre socket, timer, SIP transaction and DNS query is a libuv citizen.
  * Because those symbols are defined here, the linker never pulls libre's
- * main.o; never call re_main().
+ * main.o or tmr.o; never call re_main().
  *
  * Ownership: the backend state is process-wide (libre's API has no context
  * argument) and bound to exactly one uv_loop_t between loop_re_attach() and

@@ -1,5 +1,6 @@
 /**
- * @file re_backend.c  libre's fd_listen()/tmrl_get() implemented on libuv
+ * @file re_backend.c  libre's fd_listen() implemented on libuv, and the
+ *                     loop's side of libre's timers
  *
  * fd_listen(fd, flags, fh, arg) maps to one uv_poll_t per fd; flags 0 with
  * no handler means "forget this fd" (that is what libre's fd_close() does).
@@ -7,9 +8,9 @@
  * the fd's own callback, so the uv_poll_t is stopped at once (libuv removes
  * the fd from epoll immediately) and freed later in its close callback.
  *
- * Timers: libre keeps its timers in one sorted list (tmrl).  Before every
- * poll a uv_prepare_t runs the expired ones and re-arms one uv_timer_t for
- * the next deadline; the timer's callback runs tmr_poll().
+ * Timers (timers.c replaces libre's tmr.o): before every poll a
+ * uv_prepare_t runs the expired ones and re-arms one uv_timer_t for the
+ * next deadline; the timer's callback runs tmr_poll().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 #include <re.h>
 #include "loop/loop.h"
+#include "loop/loop_int.h"
 
 struct fd_watch {
 	uv_poll_t poll; /* owned; freed in on_poll_closed */
@@ -33,17 +35,10 @@ static struct {
 	struct fd_watch **fdv; /* owned array indexed by fd */
 	int fdc;	       /* size of fdv */
 	unsigned nwatch;       /* fds currently watched */
-	struct list tmrl;      /* libre's timer list */
 	uv_prepare_t prepare;  /* arms the timer before each poll */
 	uv_timer_t timer;      /* next libre deadline */
 	bool attached;
 } be;
-
-struct list *tmrl_get(void);
-struct list *tmrl_get(void)
-{
-	return &be.tmrl;
-}
 
 int fd_setsize(int maxfds)
 {
@@ -198,22 +193,23 @@ unsigned loop_re_fd_count(void)
 static void on_timer(uv_timer_t *t)
 {
 	(void)t;
-	tmr_poll(&be.tmrl);
+	tmr_poll(NULL);
 }
 
-/* Run what is due, then sleep until the next libre deadline. */
+/* Run what is due, then sleep until the next libre deadline (at once if
+ * the poll left due timers behind). */
 static void on_prepare(uv_prepare_t *p)
 {
 	uint64_t to;
 
 	(void)p;
-	while ((to = tmr_next_timeout(&be.tmrl)) == 1)
-		tmr_poll(&be.tmrl);
-
+	tmr_poll(NULL);
+	to = tmr_next_timeout(NULL);
 	if (to == 0)
 		uv_timer_stop(&be.timer);
 	else
-		uv_timer_start(&be.timer, on_timer, to, 0);
+		uv_timer_start(&be.timer, on_timer,
+			       loop__timers_due_now() ? 0 : to, 0);
 }
 
 int loop_re_attach(uv_loop_t *loop)
@@ -224,8 +220,8 @@ int loop_re_attach(uv_loop_t *loop)
 		return EALREADY;
 
 	be.loop = loop;
-	list_init(&be.tmrl);
 	be.attached = true;
+	loop__timers_attach(loop);
 
 	err = libre_init();
 	if (err)
@@ -257,5 +253,6 @@ void loop_re_detach(void)
 	be.fdv = NULL;
 	be.fdc = 0;
 	be.attached = false;
+	loop__timers_detach();
 	libre_close();
 }

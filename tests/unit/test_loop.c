@@ -90,6 +90,147 @@ static void timer_cancel(void **state)
 	assert_false(fired);
 }
 
+/* timers due the same millisecond fire in the order they were started */
+struct order {
+	int seen[8];
+	int n;
+	struct tmr *cancel; /* cancelled by the first handler, if set */
+	struct tmr *spawn;  /* started with delay 0 by the first handler */
+	bool spawned_fired;
+};
+
+struct order_arg {
+	struct order *o;
+	int id;
+};
+
+static void on_spawned(void *arg)
+{
+	struct order *o = arg;
+
+	o->spawned_fired = true;
+	o->seen[o->n++] = 99;
+}
+
+static void on_order(void *arg)
+{
+	struct order_arg *a = arg;
+	struct order *o = a->o;
+
+	o->seen[o->n++] = a->id;
+	if (o->n == 1 && o->cancel)
+		tmr_cancel(o->cancel);
+	if (o->n == 1 && o->spawn)
+		tmr_start(o->spawn, 0, on_spawned, o);
+}
+
+static void timers_same_deadline_in_start_order(void **state)
+{
+	struct order o = {0};
+	struct order_arg a[4];
+	struct tmr t[4], spawn, last;
+	bool done = false;
+	int i;
+
+	(void)state;
+	tmr_init(&spawn);
+	tmr_init(&last);
+	o.cancel = &t[2]; /* the first handler cancels the third */
+	o.spawn = &spawn; /* and starts one for "now" */
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct order_arg){&o, i};
+		tmr_init(&t[i]);
+		tmr_start(&t[i], 30, on_order, &a[i]);
+	}
+	tmr_start(&last, 60, on_cancelled, &done);
+	run_until(&done, 2000);
+	/* 0, then the delay-0 timer in the same poll, 1, (2 cancelled), 3 */
+	assert_int_equal(o.n, 4);
+	assert_int_equal(o.seen[0], 0);
+	assert_true(o.spawned_fired);
+	assert_false(tmr_isrunning(&t[2]));
+	assert_int_not_equal(o.seen[1], 2);
+	assert_int_not_equal(o.seen[2], 2);
+	assert_int_not_equal(o.seen[3], 2);
+}
+
+/* a deadline more than one lap of the wheel away is not taken early */
+static void timer_longer_than_a_lap(void **state)
+{
+	struct tmr t, far;
+	uint64_t fired = 0, start = tmr_jiffies();
+
+	(void)state;
+	tmr_init(&t);
+	tmr_init(&far);
+	tmr_start(&t, 1500, on_tmr, &fired);
+	tmr_start(&far, 600000, on_tmr, NULL);
+	assert_true(tmr_get_expire(&far) > 599000);
+	while (!fired && tmr_jiffies() - start < 5000)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(fired - start >= 1500);
+	assert_true(fired - start < 2500);
+	assert_true(tmr_isrunning(&far));
+	tmr_cancel(&far);
+	assert_false(tmr_isrunning(&far));
+}
+
+/* thousands of timers: each fires once, none before its deadline, and in
+ * the order of their deadlines */
+#define MANY 5000
+struct many {
+	struct tmr t[MANY];
+	uint64_t due[MANY];
+	uint64_t last_due;
+	unsigned fired, early, out_of_order;
+};
+struct many_arg {
+	struct many *m;
+	unsigned i;
+};
+
+static void on_many(void *arg)
+{
+	struct many_arg *a = arg;
+	struct many *m = a->m;
+
+	m->fired++;
+	if (tmr_jiffies() < m->due[a->i])
+		m->early++;
+	if (m->due[a->i] < m->last_due)
+		m->out_of_order++;
+	m->last_due = m->due[a->i];
+}
+
+static void timers_many(void **state)
+{
+	static struct many m;
+	static struct many_arg args[MANY];
+	struct tmr end;
+	bool over = false;
+	unsigned i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < MANY; i++) {
+		uint64_t delay = (i * 7919u) % 300;
+		args[i] = (struct many_arg){&m, i};
+		tmr_init(&m.t[i]);
+		m.due[i] = tmr_jiffies() + delay;
+		tmr_start(&m.t[i], delay, on_many, &args[i]);
+	}
+	for (i = 0; i < MANY; i += 2) { /* restart every other one, later */
+		tmr_start(&m.t[i], 350, on_many, &args[i]);
+		m.due[i] = tmr_jiffies() + 350;
+	}
+	tmr_init(&end);
+	tmr_start(&end, 500, on_cancelled, &over);
+	run_until(&over, 2000);
+	assert_int_equal(m.fired, MANY);
+	assert_int_equal(m.early, 0);
+	assert_int_equal(m.out_of_order, 0);
+}
+
 struct udp_rx {
 	char buf[64];
 	bool got;
@@ -180,9 +321,8 @@ static void tcp_connections_have_nodelay(void **state)
 	sa_set_str(&laddr, "127.0.0.1", 0);
 	assert_int_equal(tcp_listen(&tp.ts, &laddr, on_tcp_conn, &tp), 0);
 	assert_int_equal(tcp_sock_local_get(tp.ts, &laddr), 0);
-	assert_int_equal(tcp_connect(&tp.client, &laddr, on_tcp_estab, NULL,
-				     NULL, &tp),
-			 0);
+	assert_int_equal(
+	    tcp_connect(&tp.client, &laddr, on_tcp_estab, NULL, NULL, &tp), 0);
 	run_until(&tp.connected, 2000);
 	run_until(&tp.accepted, 2000);
 	assert_true(tp.connected && tp.accepted && tp.server);
@@ -201,10 +341,15 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(timer_fires_in_order, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(timer_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(timers_same_deadline_in_start_order,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(timer_longer_than_a_lap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(timers_many, setup, teardown),
 	    cmocka_unit_test_setup_teardown(udp_socket_receives, setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(tcp_connections_have_nodelay,
-					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(tcp_connections_have_nodelay, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
