@@ -37,8 +37,9 @@ int lg_sip_open(struct lg *lg)
 	struct tls_opts topts = {NULL, NULL, NULL, false};
 	int err;
 
-	err =
-	    sip_alloc(&lg->sip, NULL, 32, 32, 32, "trunkd-loadgen", NULL, NULL);
+	/* large tables, as trunkd's: thousands of transactions linger */
+	err = sip_alloc(&lg->sip, NULL, 8192, 8192, 8192, "trunkd-loadgen",
+			NULL, NULL);
 	if (err)
 		return err;
 	if (tp == SIP_TRANSP_TLS) {
@@ -49,7 +50,7 @@ int lg_sip_open(struct lg *lg)
 		err = sip_transp_add(lg->sip, tp, &lg->laddr);
 	}
 	if (!err)
-		err = sipsess_listen(&lg->sock, lg->sip, 1024, on_incoming, lg);
+		err = sipsess_listen(&lg->sock, lg->sip, 8192, on_incoming, lg);
 	return err;
 }
 

@@ -32,6 +32,7 @@
 #define RECENT_KEEP_MS	15000 /* ended calls GET /v1/calls/:id finds */
 #define RECENT_MAX	20000 /* at most (~3.5 KB each) */
 #define MEDIA_CHECK_MS	2000
+#define SESSION_BUCKETS 8192 /* libre's dialog table: calls up at once */
 
 /* [{"digit", "at_ms" (since the call was answered), "duration_ms"}] */
 static json_t *dtmf_events_json(const struct rtp_stats *st)
@@ -512,7 +513,8 @@ int calls_alloc(struct calls **csp, struct sip *sip, struct sipmap *map,
 	snprintf(cs->server_secret, sizeof(cs->server_secret), "%s",
 		 opts->server_secret ? opts->server_secret : "");
 	cs->opts.server_secret = cs->server_secret;
-	err = sipsess_listen(&cs->sock, sip, 1024, inbound_invite, cs);
+	err =
+	    sipsess_listen(&cs->sock, sip, SESSION_BUCKETS, inbound_invite, cs);
 	if (err) {
 		mem_deref(cs);
 		return err;

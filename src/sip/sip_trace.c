@@ -108,7 +108,7 @@ int sip_tracer_alloc(struct sip_tracer **trp)
 
 	if (!tr)
 		return ENOMEM;
-	err = hash_alloc(&tr->traces, 256);
+	err = hash_alloc(&tr->traces, 4096);
 	if (err) {
 		mem_deref(tr);
 		return err;
