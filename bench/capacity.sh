@@ -15,13 +15,15 @@
 # ceiling and each mode.
 #   bench/capacity.sh [levels...]     (default 250 500 1000 1500 2000 2500 3000)
 #   bench/capacity.sh --smoke         one tiny level, once (ctest label bench)
-#   env: REPEATS (3), HOLD (15 s), RAMP (500 calls/s), MODES ("udp tls")
+#   env: REPEATS (3), HOLD (15 s), RAMP (500 calls/s), MODES ("udp tls"),
+#        CEILING (1; 0 skips the ceiling, e.g. to compare two trunkd builds)
 # Bounded: each loadgen run has a time limit (ramp + hold + 30 s), so the
 # whole run is at most levels x repeats x (modes + 1) such runs.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 
 REPEATS=${REPEATS:-3} HOLD=${HOLD:-15} RAMP=${RAMP:-500} MODES=${MODES:-udp tls}
+CEILING=${CEILING:-1}
 levels="250 500 1000 1500 2000 2500 3000"
 if [ "${1:-}" = --smoke ]; then
 	levels=20 REPEATS=1 HOLD=2 RAMP=50
@@ -99,12 +101,16 @@ step() {
 }
 
 # --- the ceiling -----------------------------------------------------------
-taskset -c 0 "$bindir/bench/bench_ceiling" --listen 127.0.0.1:$echo_port --time-limit 7200 >/dev/null 2>&1 &
-ceiling_pid=$!
-pid="$ceiling_pid"
-sleep 0.3
-step ceiling "$ceiling_pid" --ceiling 127.0.0.1:$echo_port
-kill "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
+if [ "$CEILING" = 1 ]; then
+	taskset -c 0 "$bindir/bench/bench_ceiling" --listen 127.0.0.1:$echo_port --time-limit 7200 >/dev/null 2>&1 &
+	ceiling_pid=$!
+	pid="$ceiling_pid"
+	sleep 0.3
+	step ceiling "$ceiling_pid" --ceiling 127.0.0.1:$echo_port
+	kill "$ceiling_pid"; wait "$ceiling_pid" 2>/dev/null || true
+else
+	passed+=("ceiling=0")
+fi
 
 # --- trunkd ----------------------------------------------------------------
 taskset -c 0 "$bin" --http-listen 127.0.0.1:$http --sip-udp 127.0.0.1:$sip \
@@ -130,7 +136,9 @@ done
 machine="$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"
 printf '\nMachine: %s; %s\n' "$machine" "$(date -u +%Y-%m-%d)"
 printf 'Repeats %s (medians), hold %s s, ramp %s calls/s; G.711 PCMU 20 ms, echo.\n' "$REPEATS" "$HOLD" "$RAMP"
-for name in ceiling $MODES; do
+names=$MODES
+[ "$CEILING" = 1 ] && names="ceiling $MODES"
+for name in $names; do
 	case $name in
 	ceiling) title="bench_ceiling (bare UDP echo, no SIP, no SRTP)" ;;
 	udp) title="trunkd, SIP over UDP, plain RTP" ;;
