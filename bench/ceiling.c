@@ -23,10 +23,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "sockbuf.h"
 
 #define BATCH	 64
 #define PKT_MAX	 2048
-#define SOCK_BUF (8 * 1024 * 1024)
 
 static volatile sig_atomic_t done;
 
@@ -41,7 +41,7 @@ static int open_socket(const char *listen)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	char ip[64];
 	const char *colon = strrchr(listen, ':');
-	int fd, size = SOCK_BUF;
+	int fd;
 
 	if (!colon || (size_t)(colon - listen) >= sizeof(ip))
 		return -1;
@@ -53,12 +53,7 @@ static int open_socket(const char *listen)
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
-				 sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
-				 sizeof(size));
+	bench_sockbuf(fd);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
 		close(fd);
 		return -1;

@@ -2,11 +2,13 @@
 # @file bench/http.sh  REST throughput with wrk (keep-alive), trunkd pinned to
 # one core and wrk on the other.  Prints req/s and latency for each route.
 #   bench/http.sh [seconds]      (default 10 s per route)
+#   bench/http.sh --smoke        (1 s per route, for ctest: it runs and reports)
 # Bounded: each wrk run lasts the given seconds; trunkd and PostgreSQL are
 # stopped at the end.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
 secs=${1:-10}
+[ "$secs" = --smoke ] && secs=1
 install_deps wrk
 bench_prepare
 port=18080

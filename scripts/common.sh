@@ -19,7 +19,8 @@ as_root() {
 DEPS_BUILD="build-essential cmake pkg-config libre-dev libuv1-dev node-llhttp
  libmbedtls-dev libsrtp2-dev libpq-dev libjansson-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev postgresql openssl curl iproute2"
-DEPS_TEST="libcmocka-dev sip-tester baresip-core stunnel4 tshark dnsmasq-base kamailio"
+DEPS_TEST="libcmocka-dev sip-tester baresip-core stunnel4 tshark dnsmasq-base kamailio
+ wrk jq"
 
 install_deps() {
 	local want missing=()

@@ -29,10 +29,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "../sockbuf.h"
 #include "lg.h"
 
 #define WHEEL	  LG_FRAME_MS
-#define SOCK_BUF  (8 * 1024 * 1024)
 #define RX_ROUNDS 16	      /* recvmmsg batches per readiness event */
 #define MAGIC	  0x4c47454eu /* "LGEN" */
 
@@ -313,20 +313,14 @@ static void on_rtcp(uv_poll_t *h, int status, int events)
 static int udp_bind(const struct sa *ip, uint16_t port)
 {
 	struct sa a;
-	int fd, size = SOCK_BUF;
+	int fd;
 
 	sa_cpy(&a, ip);
 	sa_set_port(&a, port);
 	fd = socket(sa_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	/* FORCE (as root) goes past net.core.[rw]mem_max */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
-				 sizeof(size));
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
-				 sizeof(size));
+	bench_sockbuf(fd);
 	if (bind(fd, &a.u.sa, a.len)) {
 		close(fd);
 		return -1;
