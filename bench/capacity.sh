@@ -9,7 +9,9 @@
 # hung up.  Stepping stops after the first level whose median loss exceeds
 # 0.1 % or whose median p99 jitter exceeds 2 ms.  Per level it prints the
 # medians: CPU of the process on core 0 (while all N calls were up), loss,
-# per-call jitter p50/p99, echo round trip p50/p99, trunkd's RSS and RSS per
+# per-call jitter p50/p99 and echo round trip p50/p99 (both from the
+# loadgen's steady window: all N calls up, before the first hangs up, so
+# neither the ramp nor N hang-ups at once are in them), trunkd's RSS and RSS per
 # call (above its idle RSS), and the ratio of the ceiling's CPU to trunkd's
 # at that level.  The last lines give the largest level that passed for the
 # ceiling and each mode.
@@ -65,7 +67,7 @@ run_level() {
 	j=$(cat "$out"); rm -f "$out"
 	[ -n "$j" ] || { echo "0 $rss 100 0 0 0 0 0 $n"; return; }
 	awk -v a="$t0" -v b="$t1" -v s0="$s0" -v s1="$s1" -v hz="$hz" -v rss="$rss" \
-		-v rest="$(jqf '"\(.packets.loss_percent) \(.jitter_ms.p50) \(.jitter_ms.p99) \(.rtt_ms.p50) \(.rtt_ms.p99) \(.calls.answered) \(.calls.failed)"' "$j")" \
+		-v rest="$(jqf '(.steady // .) as $w | "\(.packets.loss_percent) \($w.jitter_ms.p50) \($w.jitter_ms.p99) \($w.rtt_ms.p50) \($w.rtt_ms.p99) \(.calls.answered) \(.calls.failed)"' "$j")" \
 		'BEGIN { printf "%.1f %s %s\n", (b - a) / hz / (s1 - s0) * 100, rss, rest }'
 }
 

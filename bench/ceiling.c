@@ -25,8 +25,8 @@
 #include <unistd.h>
 #include "sockbuf.h"
 
-#define BATCH	 64
-#define PKT_MAX	 2048
+#define BATCH	64
+#define PKT_MAX 2048
 
 static volatile sig_atomic_t done;
 

@@ -115,6 +115,13 @@ struct lg {
 	uint32_t next_serial;
 	struct lg_totals t;
 	struct lg_hist setup_ms, rtt_ms, jitter_ms;
+	/* the steady window: every call of the run up, none ended yet (a run
+	   whose calls all overlap: --calls = --concurrency); figures from it
+	   leave out the ramp and the hang-up of all calls at once */
+	bool steady, steady_over;
+	struct lg_hist steady_rtt_ms, steady_jitter_ms;
+	double steady_s;
+	uint64_t steady_t0;
 	bool stopping;
 	/* SIP */
 	struct sip *sip;	   /* owned */

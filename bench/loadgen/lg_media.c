@@ -215,6 +215,8 @@ static void take_echo(struct lg *lg, struct lg_call *c, const uint8_t *pl,
 	c->rx++;
 	lg->t.rx++;
 	lg_hist_add(&lg->rtt_ms, (double)transit / 1e6);
+	if (lg->steady)
+		lg_hist_add(&lg->steady_rtt_ms, (double)transit / 1e6);
 }
 
 static struct lg_call *owner(struct lg *lg, const uint8_t *p,

@@ -80,10 +80,29 @@ static void on_drained(void *arg)
 	call_end(arg);
 }
 
+/* the first call to stop ends the steady window: every call's jitter
+ * estimate then is what the steady load gave it */
+static void steady_end(struct lg *lg)
+{
+	unsigned i;
+
+	if (!lg->steady)
+		return;
+	lg->steady = false;
+	lg->steady_over = true;
+	lg->steady_s = (double)(lg_now_ns() - lg->steady_t0) / 1e9;
+	for (i = 0; i < lg->o.concurrency; i++) {
+		const struct lg_call *c = &lg->callv[i];
+		if (c->state == LG_MEDIA && c->have_transit)
+			lg_hist_add(&lg->steady_jitter_ms, c->jitter_ns / 1e6);
+	}
+}
+
 static void on_media_done(void *arg)
 {
 	struct lg_call *c = arg;
 
+	steady_end(c->lg);
 	lg_media_stop(c->lg, c);
 	tmr_start(&c->tmr, LG_DRAIN_MS, on_drained, c);
 }
@@ -104,6 +123,11 @@ void lg_call_answered(struct lg_call *c)
 	}
 	lg_media_start(lg, c);
 	tmr_start(&c->tmr, (uint64_t)(lg->o.duration * 1000), on_media_done, c);
+	if (lg->o.calls == lg->o.concurrency && lg->t.answered == lg->o.calls &&
+	    !lg->steady_over) {
+		lg->steady = true;
+		lg->steady_t0 = lg_now_ns();
+	}
 }
 
 void lg_call_failed(struct lg_call *c, int err, uint16_t scode)
@@ -111,6 +135,7 @@ void lg_call_failed(struct lg_call *c, int err, uint16_t scode)
 	struct lg *lg = c->lg;
 
 	c->sess = mem_deref(c->sess);
+	steady_end(lg);
 	lg->t.failed++;
 	if (scode && scode < LG_SIP_CODES) {
 		lg->t.codes[scode]++;
@@ -127,6 +152,7 @@ void lg_call_failed(struct lg_call *c, int err, uint16_t scode)
 void lg_call_hung_up(struct lg_call *c)
 {
 	c->sess = mem_deref(c->sess);
+	steady_end(c->lg);
 	if (c->state == LG_MEDIA)
 		c->lg->t.codes[0]++; /* "hung up by the far end" */
 	call_end(c);
@@ -228,6 +254,7 @@ static void stop(struct lg *lg)
 {
 	unsigned i;
 
+	steady_end(lg);
 	lg->stopping = true;
 	for (i = 0; i < lg->o.concurrency; i++) {
 		struct lg_call *c = &lg->callv[i];
@@ -276,6 +303,19 @@ static void print_codes(const struct lg *lg, bool json)
 	}
 }
 
+/* "name": {"p50": .., "p99": .., "max": ..} */
+static void json_pcts(const char *name, const struct lg_hist *h)
+{
+	printf("\"%s\": {\"p50\": %.4f, \"p99\": %.4f, \"max\": %.4f}", name,
+	       lg_hist_pct(h, 50), lg_hist_pct(h, 99), h->max);
+}
+
+static void text_pcts(const char *name, const struct lg_hist *h)
+{
+	printf("%s: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", name,
+	       lg_hist_pct(h, 50), lg_hist_pct(h, 99), h->max);
+}
+
 static void summary_text(const struct lg *lg, double secs)
 {
 	const struct lg_totals *t = &lg->t;
@@ -304,12 +344,14 @@ static void summary_text(const struct lg *lg, double secs)
 	       loss_pct(t), (unsigned long long)t->tx_dropped,
 	       (unsigned long long)t->rx_bad,
 	       (unsigned long long)t->rx_unknown);
-	printf("jitter per call: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-	       lg_hist_pct(&lg->jitter_ms, 50), lg_hist_pct(&lg->jitter_ms, 99),
-	       lg->jitter_ms.max);
-	printf("echo round trip: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
-	       lg_hist_pct(&lg->rtt_ms, 50), lg_hist_pct(&lg->rtt_ms, 99),
-	       lg->rtt_ms.max);
+	text_pcts("jitter per call (at its end)", &lg->jitter_ms);
+	text_pcts("echo round trip (every packet)", &lg->rtt_ms);
+	if (!lg->steady_over)
+		return;
+	printf("steady window (all %u calls up, %.1f s):\n", lg->o.calls,
+	       lg->steady_s);
+	text_pcts("  jitter per call", &lg->steady_jitter_ms);
+	text_pcts("  echo round trip", &lg->steady_rtt_ms);
 }
 
 static void summary_json(const struct lg *lg, double secs)
@@ -331,24 +373,28 @@ static void summary_json(const struct lg *lg, double secs)
 	print_codes(lg, true);
 	printf("}, \"no_answer_errors\": %llu, \"first_error\": \"%s\"},\n",
 	       (unsigned long long)t->errors, t->first_error);
-	printf(
-	    " \"setup_ms\": {\"p50\": %.3f, \"p99\": %.3f, \"max\": %.3f},\n",
-	    lg_hist_pct(&lg->setup_ms, 50), lg_hist_pct(&lg->setup_ms, 99),
-	    lg->setup_ms.max);
-	printf(" \"packets\": {\"sent\": %llu, \"received\": %llu, "
+	printf(" ");
+	json_pcts("setup_ms", &lg->setup_ms);
+	printf(",\n \"packets\": {\"sent\": %llu, \"received\": %llu, "
 	       "\"loss_percent\": %.5f, \"not_sent\": %llu, \"bad\": %llu, "
-	       "\"unknown\": %llu},\n",
+	       "\"unknown\": %llu},\n ",
 	       (unsigned long long)t->tx, (unsigned long long)t->rx,
 	       loss_pct(t), (unsigned long long)t->tx_dropped,
 	       (unsigned long long)t->rx_bad,
 	       (unsigned long long)t->rx_unknown);
-	printf(
-	    " \"jitter_ms\": {\"p50\": %.4f, \"p99\": %.4f, \"max\": %.4f},\n",
-	    lg_hist_pct(&lg->jitter_ms, 50), lg_hist_pct(&lg->jitter_ms, 99),
-	    lg->jitter_ms.max);
-	printf(" \"rtt_ms\": {\"p50\": %.4f, \"p99\": %.4f, \"max\": %.4f}}\n",
-	       lg_hist_pct(&lg->rtt_ms, 50), lg_hist_pct(&lg->rtt_ms, 99),
-	       lg->rtt_ms.max);
+	json_pcts("jitter_ms", &lg->jitter_ms);
+	printf(",\n ");
+	json_pcts("rtt_ms", &lg->rtt_ms);
+	printf(",\n \"steady\": ");
+	if (lg->steady_over) {
+		printf("{\"seconds\": %.3f, ", lg->steady_s);
+		json_pcts("jitter_ms", &lg->steady_jitter_ms);
+		printf(", ");
+		json_pcts("rtt_ms", &lg->steady_rtt_ms);
+		printf("}}\n");
+	} else {
+		printf("null}\n");
+	}
 }
 
 static void usage(FILE *f)
@@ -489,6 +535,8 @@ static int setup(struct lg *lg)
 	err = lg_hist_init(&lg->setup_ms, 100000, 0.1);	    /* to 10 s */
 	err |= lg_hist_init(&lg->rtt_ms, 100000, 0.01);	    /* to 1 s */
 	err |= lg_hist_init(&lg->jitter_ms, 100000, 0.001); /* to 100 ms */
+	err |= lg_hist_init(&lg->steady_rtt_ms, 100000, 0.01);
+	err |= lg_hist_init(&lg->steady_jitter_ms, 100000, 0.001);
 	if (err)
 		return ENOMEM;
 	err = sdes_init();
@@ -513,6 +561,8 @@ static void teardown(struct lg *lg)
 	lg_hist_free(&lg->setup_ms);
 	lg_hist_free(&lg->rtt_ms);
 	lg_hist_free(&lg->jitter_ms);
+	lg_hist_free(&lg->steady_rtt_ms);
+	lg_hist_free(&lg->steady_jitter_ms);
 	free(lg->callv);
 	free(lg->freev);
 }
