@@ -115,23 +115,34 @@ else
 fi
 
 # --- trunkd ----------------------------------------------------------------
-taskset -c 0 "$bin" --http-listen 127.0.0.1:$http --sip-udp 127.0.0.1:$sip \
-	--sip-tcp "" --sip-tls 127.0.0.1:$tls --log-level warn --max-calls 20000 \
-	--rtp-port-min 30000 --rtp-port-max 49999 --health-interval 0 \
-	--tls-cert "$TOP/var/tls/cert.pem" --tls-key "$TOP/var/tls/key.pem" &
-trunkd_pid=$!
-pid="$trunkd_pid"
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$http/healthz" && break; sleep 0.1; done
-curl -sf -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
-	"http://127.0.0.1:$http/v1/sip/attach" \
-	-d '{"phone_numbers": ["+14150009999"], "directions": [{"type": "inbound"}], "service": "sip"}' ||
-	die "attach failed"
+# a fresh trunkd for each mode, so that its idle RSS (and so RSS per call)
+# is not what the mode before it left allocated
+trunkd_start() {
+	taskset -c 0 "$bin" --http-listen 127.0.0.1:$http --sip-udp 127.0.0.1:$sip \
+		--sip-tcp "" --sip-tls 127.0.0.1:$tls --log-level warn --max-calls 20000 \
+		--rtp-port-min 30000 --rtp-port-max 49999 --health-interval 0 \
+		--tls-cert "$TOP/var/tls/cert.pem" --tls-key "$TOP/var/tls/key.pem" &
+	trunkd_pid=$!
+	pid="$trunkd_pid"
+	for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$http/healthz" && break; sleep 0.1; done
+	curl -sf -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
+		"http://127.0.0.1:$http/v1/sip/attach" \
+		-d '{"phone_numbers": ["+14150009999"], "directions": [{"type": "inbound"}], "service": "sip"}' ||
+		die "attach failed"
+}
+trunkd_stop() {
+	kill "$trunkd_pid"
+	wait "$trunkd_pid" 2>/dev/null || true
+	pid=
+}
 for mode in $MODES; do
+	trunkd_start
 	case $mode in
 	udp) step udp "$trunkd_pid" --transport udp --port $sip --no-srtp ;;
 	tls) step tls "$trunkd_pid" --transport tls --port $tls --srtp ;;
 	*) die "unknown mode $mode" ;;
 	esac
+	trunkd_stop
 done
 
 # --- the tables ------------------------------------------------------------
