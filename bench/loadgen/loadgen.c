@@ -12,7 +12,9 @@
  * whichever comes first; calls still up then are hung up and counted.
  * A progress line goes to stderr each second; the summary (text, or JSON
  * with --json) to stdout.  Exit 0 when the run completed, 1 when no call
- * was answered, 2 on bad arguments or set-up failure.
+ * was answered, 2 on bad arguments or set-up failure.  SIGINT or SIGTERM
+ * ends the run early as the time limit does (calls hung up, summary
+ * printed); a second one exits at once.
  *
  * A call's life: FREE -> INVITING (lg_sip_invite) -> MEDIA (answered:
  * packets every 20 ms for --duration) -> DRAINING (LG_DRAIN_MS for the
@@ -275,6 +277,15 @@ static double setup_rate(const struct lg *lg)
 
 	return s > 0 && lg->t.answered > 1 ? (double)(lg->t.answered - 1) / s
 					   : 0;
+}
+
+static void on_signal(int signum, void *arg)
+{
+	struct lg *lg = arg;
+
+	fprintf(stderr, "signal %d: stopping\n", signum);
+	if (!lg->stopping)
+		stop(lg);
 }
 
 static double loss_pct(const struct lg_totals *t)
@@ -593,9 +604,11 @@ int main(int argc, char **argv)
 	lg.t0 = lg_now_ns();
 	uv_timer_start(&lg.tick, on_tick, 1, 1);
 	uv_timer_start(&lg.progress, on_progress, 1000, 1000);
+	(void)loop_signals_start(lg.loop, on_signal, &lg);
 	uv_run(lg.loop, UV_RUN_DEFAULT);
 	secs = elapsed_s(&lg);
 	tmr_cancel(&final_tmr);
+	loop_signals_stop();
 	if (lg.o.json)
 		summary_json(&lg, secs);
 	else
