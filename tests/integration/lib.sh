@@ -276,12 +276,18 @@ expect_srtp_crypto() {
 	fi
 }
 
+# kill_tree PID: PID and every process below it, the deepest first (killing
+# "timeout CMD" alone would orphan CMD, and CMD's own workers, as Kamailio's)
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+	kill -KILL "$1" 2>/dev/null
+}
+
 finish() {
 	local pid
-	# children first: killing "timeout CMD" alone would orphan CMD
 	for pid in "${T_PIDS[@]}"; do
-		pkill -KILL -P "$pid" 2>/dev/null
-		kill -KILL "$pid" 2>/dev/null
+		kill_tree "$pid"
 		wait "$pid" 2>/dev/null # reaped quietly: no "Killed" notice
 	done
 	if [ "$T_FAIL" -ne 0 ] && [ -n "${TK_LOG:-}" ] && [ -f "$TK_LOG" ]; then
