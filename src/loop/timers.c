@@ -54,9 +54,24 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* polled never runs ahead of the clock: the loop's cached time may be a
+ * little behind a CLOCK_MONOTONIC reading taken before it was attached,
+ * and a timer for a time "already polled" would fire at once */
+static void clock_settle(uint64_t now)
+{
+	if (!tw.started) {
+		tw.polled = now;
+		tw.started = true;
+	} else if (now < tw.polled) {
+		tw.polled = now;
+	}
+}
+
 void loop__timers_attach(const uv_loop_t *loop)
 {
 	tw.loop = loop;
+	if (tw.started)
+		clock_settle(uv_now(loop));
 }
 
 void loop__timers_detach(void)
@@ -102,10 +117,7 @@ void tmr_start(struct tmr *tmr, uint64_t delay, tmr_h *th, void *arg)
 	if (!th)
 		return;
 	now = tmr_jiffies();
-	if (!tw.started) {
-		tw.polled = now;
-		tw.started = true;
-	}
+	clock_settle(now);
 	tmr->jfs = now + delay;
 	if (tmr->jfs <= tw.polled) {
 		list_append(&tw.now, &tmr->le, tmr);
@@ -186,10 +198,7 @@ void tmr_poll(struct list *tmrl)
 	unsigned n = 0;
 
 	(void)tmrl;
-	if (!tw.started) {
-		tw.polled = now;
-		tw.started = true;
-	}
+	clock_settle(now);
 	/* after a stall longer than a lap, each slot once is enough: what is
 	   due in it is due by now */
 	from = now - tw.polled > WHEEL ? now - WHEEL + 1 : tw.polled + 1;
