@@ -133,6 +133,7 @@ struct lg {
 	/* clock and progress */
 	uv_timer_t tick; /* 1 ms: starts calls, sends packets */
 	uv_timer_t progress;
+	struct tmr final_tmr; /* after stop(): the last BYEs go out */
 	uint64_t last_ms;
 	struct lg_totals last_report;
 };

@@ -54,6 +54,8 @@ struct lg_media {
 	struct iovec iov[LG_BATCH];
 	uint8_t buf[LG_BATCH][LG_PKT_MAX];
 	unsigned batched;
+	/* receive batch */
+	uint8_t rxbuf[LG_BATCH][LG_PKT_MAX + 64];
 };
 
 static uint32_t hash32(uint32_t x)
@@ -272,7 +274,7 @@ static void take_packet(struct lg *lg, uint8_t *p, size_t len,
 static void on_rtp(uv_poll_t *h, int status, int events)
 {
 	struct lg *lg = h->data;
-	static uint8_t buf[LG_BATCH][LG_PKT_MAX + 64];
+	uint8_t(*buf)[LG_PKT_MAX + 64] = lg->media->rxbuf;
 	struct mmsghdr msgs[LG_BATCH];
 	struct iovec iov[LG_BATCH];
 	struct sockaddr_in src[LG_BATCH];

@@ -249,8 +249,6 @@ static void on_last_tick(void *arg)
 	uv_stop(lg->loop);
 }
 
-static struct tmr final_tmr;
-
 /* end every call still up, give BYEs a moment, then leave the loop */
 static void stop(struct lg *lg)
 {
@@ -267,7 +265,7 @@ static void stop(struct lg *lg)
 			call_end(c);
 		}
 	}
-	tmr_start(&final_tmr, 500, on_last_tick, lg);
+	tmr_start(&lg->final_tmr, 500, on_last_tick, lg);
 }
 
 /* answers per second from the first INVITE to the last answer */
@@ -597,7 +595,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "loadgen: set-up failed: %s\n", strerror(err));
 		return 2;
 	}
-	tmr_init(&final_tmr);
+	tmr_init(&lg.final_tmr);
 	uv_timer_init(lg.loop, &lg.tick);
 	uv_timer_init(lg.loop, &lg.progress);
 	lg.tick.data = lg.progress.data = &lg;
@@ -607,7 +605,7 @@ int main(int argc, char **argv)
 	(void)loop_signals_start(lg.loop, on_signal, &lg);
 	uv_run(lg.loop, UV_RUN_DEFAULT);
 	secs = elapsed_s(&lg);
-	tmr_cancel(&final_tmr);
+	tmr_cancel(&lg.final_tmr);
 	loop_signals_stop();
 	if (lg.o.json)
 		summary_json(&lg, secs);
