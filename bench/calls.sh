@@ -21,13 +21,11 @@ taskset -c 0 "$bin" --http-listen 127.0.0.1:$http --sip-udp 127.0.0.1:$sip \
 	--rtp-port-min 40000 --rtp-port-max 49999 \
 	--tls-cert "$TOP/var/tls/cert.pem" --tls-key "$TOP/var/tls/key.pem" &
 pid=$!
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$http/healthz" && break; sleep 0.1; done
+wait_healthz "$http" || true
 curl -sf -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
 	"http://127.0.0.1:$http/v1/sip/attach" \
 	-d '{"phone_numbers": ["+14150009999"], "directions": [{"type": "inbound"}], "service": "sip"}'
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-hz=$(getconf CLK_TCK)
 work=$(mktemp -d)
 printf '| concurrent calls | rx packets | tx packets | loss (trunkd saw) | trunkd CPU (core 0) |\n|---|---|---|---|---|\n'
 for n in $levels; do
@@ -39,9 +37,9 @@ for n in $levels; do
 		>/dev/null 2>&1) &
 	sp=$!
 	sleep $((n / 100 + 2))          # all calls up
-	t0=$(cpu_ticks); s0=$(date +%s.%N)
+	t0=$(cpu_ticks "$pid"); s0=$(date +%s.%N)
 	sleep $((dur / 2))
-	t1=$(cpu_ticks); s1=$(date +%s.%N)
+	t1=$(cpu_ticks "$pid"); s1=$(date +%s.%N)
 	wait "$sp" || say "sipp reported failed calls at $n"
 	for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM calls")" -ge "$n" ] && break; sleep 0.2; done
 	row=$(q "SELECT sum((stats->>'rx_packets')::bigint), sum((stats->>'tx_packets')::bigint), sum((stats->>'lost')::bigint) FROM calls")

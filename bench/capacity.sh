@@ -37,9 +37,7 @@ bench_prepare
 lg="$bindir/bench/loadgen"
 http=18091 sip=15980 tls=15981 echo_port=15990
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
-hz=$(getconf CLK_TCK)
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 # a fixed (jq) number format so that medians sort and print alike
 jqf() { jq -r "$1" <<<"$2"; }
@@ -124,7 +122,7 @@ trunkd_start() {
 		--tls-cert "$TOP/var/tls/cert.pem" --tls-key "$TOP/var/tls/key.pem" &
 	trunkd_pid=$!
 	pid="$trunkd_pid"
-	for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$http/healthz" && break; sleep 0.1; done
+	wait_healthz "$http" || true
 	curl -sf -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
 		"http://127.0.0.1:$http/v1/sip/attach" \
 		-d '{"phone_numbers": ["+14150009999"], "directions": [{"type": "inbound"}], "service": "sip"}' ||

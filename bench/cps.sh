@@ -57,16 +57,14 @@ taskset -c 0 "$bin" --http-listen 127.0.0.1:$http \
 	--log-level warn --max-calls 20000 --answer-delay-ms 0 --shutdown-timeout 5 \
 	--rtp-port-min 20000 --rtp-port-max 31999 &
 pid=$!
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$http/healthz" && break; sleep 0.1; done
+wait_healthz "$http" || true
 curl -sf -o /dev/null -H "Authorization: Bearer $key" -H "Content-Type: application/json" \
 	"http://127.0.0.1:$http/v1/sip/attach" \
 	-d '{"phone_numbers": ["'$number'"], "directions": [{"type": "inbound"}], "service": "sip"}' ||
 	die "could not attach $number"
 
 q() { psql "$DATABASE_URL" -qAtc "$1"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 now() { date +%s.%N; }
-hz=$(getconf CLK_TCK)
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; pg_down "$pgdir"; rm -rf "$work"' EXIT
 rows=()
@@ -108,14 +106,14 @@ level() {
 	q "TRUNCATE calls" >/dev/null
 	say "$name: $n calls at $r/s"
 	local t0 s0 t1 s1 t2
-	t0=$(cpu_ticks) s0=$(now)
+	t0=$(cpu_ticks "$pid") s0=$(now)
 	(cd "$dir" && timeout -k 5 $((secs + 40)) taskset -c 1 sipp 127.0.0.1:$sip \
 		-sf "$TOP/bench/uac_cps.xml" -s "${number#+}" -i 127.0.0.1 -t "$mode" \
 		-r "$r" -m "$n" -l $((r * 3 + 50)) -nostdin -mp 32000 \
 		-recv_timeout 5000 -timeout $((secs + 30))s \
 		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err \
 		>sipp.out 2>&1) || rc=$?
-	t1=$(cpu_ticks) s1=$(now)
+	t1=$(cpu_ticks "$pid") s1=$(now)
 	[ -s "$dir/stat.csv" ] || { cat "$dir/sipp.out" >&2; die "sipp wrote no statistics (exit $rc)"; }
 	local ok retr failed stats have
 	ok=$(col "$dir/stat.csv" 'SuccessfulCall(C)')
@@ -132,7 +130,7 @@ level() {
 	read -r p50 p99 <<<"$stats"
 	p50=$(ms "$p50") p99=$(ms "$p99")
 	have=$(records "$ok")
-	t2=$(cpu_ticks)
+	t2=$(cpu_ticks "$pid")
 	local cpus
 	cpus=$(cpu "$t0" "$t1" "$t2" "$s0" "$s1" "$ok")
 	say "$name $r/s: $ok ok, $failed failed, $retr retransmissions, $rate calls/s, setup p50 $p50 p99 $p99, CPU $cpus, $have records (sipp exit $rc)"
@@ -183,14 +181,14 @@ say "TLS: certificate $certdesc, $proto, $suite, key exchange $tempkey"
 handshakes() {
 	local mode=$1 k=$2 i t0 s0 t1 s1 pids=()
 	say "TLS: s_time -$mode, $k client(s), $stime s"
-	t0=$(cpu_ticks) s0=$(now)
+	t0=$(cpu_ticks "$pid") s0=$(now)
 	for i in $(seq 1 "$k"); do
 		timeout -k 5 $((stime + 20)) taskset -c 1 openssl s_time -connect 127.0.0.1:$sips \
 			"-$mode" -time "$stime" >"$work/stime-$mode-$k-$i" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i" || say "s_time exited $?"; done
-	t1=$(cpu_ticks) s1=$(now)
+	t1=$(cpu_ticks "$pid") s1=$(now)
 	# "N connections in T real seconds" per run; progress characters: 'r'
 	# a resumed session, '*' a full handshake
 	cat "$work/stime-$mode-$k-"* | awk -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" \
@@ -227,12 +225,12 @@ tls_cps() {
 		q "TRUNCATE calls" >/dev/null
 		say "TLS (loadgen): $n calls at $r/s"
 		rc=0
-		t0=$(cpu_ticks) s0=$(now)
+		t0=$(cpu_ticks "$pid") s0=$(now)
 		out=$(timeout -k 5 $((secs + 40)) taskset -c 1 "$lg" --transport tls \
 			--host 127.0.0.1 --port $sips --number "$number" --rate "$r" \
 			--concurrency $((r * 3 + 50)) --calls "$n" --duration 1 --srtp --json \
 			2>"$work/loadgen.err") || rc=$?
-		t1=$(cpu_ticks) s1=$(now)
+		t1=$(cpu_ticks "$pid") s1=$(now)
 		if ! jq -e .calls >/dev/null 2>&1 <<<"$out"; then
 			say "TLS call setup skipped: loadgen exited $rc without its JSON"
 			tail -n 5 "$work/loadgen.err" >&2 || true
@@ -250,7 +248,7 @@ tls_cps() {
 		p99=$(j '.setup_ms.p99')
 		case $ok in '' | *[!0-9]*) ok=$n ;; esac
 		have=$(records "$ok")
-		t2=$(cpu_ticks)
+		t2=$(cpu_ticks "$pid")
 		local cpus
 		cpus=$(cpu "$t0" "$t1" "$t2" "$s0" "$s1" "$ok")
 		rows+=("| TLS (loadgen, SDES-SRTP) | $r | $rate | $failed | n/a | $(ms "$p50") | $(ms "$p99") | $cpus | $have of $ok |")

@@ -16,7 +16,7 @@ taskset -c 0 "$bin" --http-listen 127.0.0.1:$port --sip-udp "" --sip-tcp "" \
 	--sip-tls "" --log-level warn --tls-cert "$TOP/var/tls/cert.pem" \
 	--tls-key "$TOP/var/tls/key.pem" &
 pid=$!
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+wait_healthz "$port" || true
 
 run() {
 	local name=$1; shift

@@ -102,6 +102,20 @@ tls_pair() {
 	chmod 600 "$dir/key.pem"
 }
 
+# cpu_ticks PID: the user + system time PID has used, in clock ticks (hz
+# per second; for bench/*.sh)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# wait_healthz PORT: until trunkd's /healthz answers 200 (at most 5 s)
+wait_healthz() {
+	for _ in $(seq 1 50); do
+		curl -sf -o /dev/null "http://127.0.0.1:$1/healthz" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # bench_prepare: for bench/*.sh — a Release build (or the build in
 # $BENCH_BUILD), the TLS pair, and a database: the bench cluster (kept
 # between runs, fsync off; $BENCH_PGDIR), or under ctest (TRUNKD_TEST_PG_RUN

@@ -41,7 +41,6 @@ int lg_hist_init(struct lg_hist *h, unsigned n, double unit);
 void lg_hist_add(struct lg_hist *h, double v);
 /* The value below which p percent of the samples fall; 0 when empty */
 double lg_hist_pct(const struct lg_hist *h, double p);
-void lg_hist_reset(struct lg_hist *h);
 void lg_hist_free(struct lg_hist *h);
 
 struct lg_opts {

@@ -49,13 +49,6 @@ double lg_hist_pct(const struct lg_hist *h, double p)
 	return v > h->max ? h->max : v;
 }
 
-void lg_hist_reset(struct lg_hist *h)
-{
-	memset(h->b, 0, h->n * sizeof(*h->b));
-	h->count = 0;
-	h->max = 0;
-}
-
 void lg_hist_free(struct lg_hist *h)
 {
 	free(h->b);
